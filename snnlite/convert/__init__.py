@@ -1,0 +1,9 @@
+"""ANN -> SNN conversion: BatchNorm folding, data-based normalisation, threshold balancing."""
+
+from .balance import ThresholdBalancing
+from .bn_fold import fold_batchnorm
+from .normalize import DataNormalization, build_network
+from .stages import Stage, split_stages, stage_activations
+
+__all__ = ["DataNormalization", "Stage", "ThresholdBalancing", "build_network",
+           "fold_batchnorm", "split_stages", "stage_activations"]

@@ -1,0 +1,1 @@
+"""Named reproductions, the demo and the benchmarks (used by the ``snnlite`` command)."""

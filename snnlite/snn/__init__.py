@@ -1,0 +1,14 @@
+"""Spiking networks: layers (synapse + neuron), encoders, readout, engines, results."""
+
+from .context import SpikeCounts
+from .encoding import ConstantInput, analog, bernoulli, latency, poisson, regular
+from .layers import Readout, Reshape, SpikingLayer, split_bias
+from .network import SpikingNetwork
+from .residual import Residual
+from .result import SimulationResult
+
+__all__ = [
+    "ConstantInput", "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts",
+    "SpikingLayer", "SpikingNetwork", "analog", "bernoulli", "latency", "poisson", "regular",
+    "split_bias",
+]

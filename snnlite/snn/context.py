@@ -1,0 +1,154 @@
+"""Per-run bookkeeping: neuron state, spike counts and recordings of one simulated batch.
+
+Layers are stateless objects; everything that changes while a batch is simulated lives in a
+:class:`RunContext`, keyed by the layer. This keeps a network re-runnable and lets both
+engines share one implementation of counting and recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._jit import njit
+
+__all__ = ["RunContext", "SpikeCounts", "count_spikes"]
+
+
+@njit
+def _count_kernel(spikes, pos, neg, step_pos, step_neg):  # pragma: no cover - compiled
+    """One pass over ``spikes (T, B, N)`` int8: per-neuron and per-step +1/-1 totals."""
+    T, B, N = spikes.shape
+    for t in range(T):
+        sp, sn = 0, 0
+        for b in range(B):
+            for i in range(N):
+                s = spikes[t, b, i]
+                if s > 0:
+                    pos[i] += s
+                    sp += s
+                elif s < 0:
+                    neg[i] -= s
+                    sn -= s
+        step_pos[t] += sp
+        step_neg[t] += sn
+
+
+def count_spikes(spikes: np.ndarray, counts: SpikeCounts, t0: int = 0) -> None:
+    """Add the positive and negative events of ``spikes`` ``(T, B, ...)`` to ``counts``.
+
+    ``t0`` is the step index of ``spikes[0]`` (the step engine passes one step at a time).
+    """
+    T, B = spikes.shape[:2]
+    _count_kernel(np.ascontiguousarray(spikes).reshape(T, B, -1), counts.pos.reshape(-1),
+                  counts.neg.reshape(-1), counts.step_pos[t0:t0 + T],
+                  counts.step_neg[t0:t0 + T])
+
+
+@dataclass
+class SpikeCounts:
+    """Spike events of one layer, summed over the samples of a run.
+
+    Attributes
+    ----------
+    pos, neg : ndarray of int64, shape (*neuron_shape)
+        Number of +1 / -1 events of each neuron position, summed over steps and samples.
+    step_pos, step_neg : ndarray of int64, shape (T,)
+        Number of +1 / -1 events at each step, summed over neurons and samples.
+    """
+
+    pos: np.ndarray
+    neg: np.ndarray
+    step_pos: np.ndarray
+    step_neg: np.ndarray
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, ...], T: int) -> SpikeCounts:
+        return cls(np.zeros(shape, np.int64), np.zeros(shape, np.int64),
+                   np.zeros(T, np.int64), np.zeros(T, np.int64))
+
+    def __iadd__(self, other: SpikeCounts) -> SpikeCounts:
+        for name in ("pos", "neg", "step_pos", "step_neg"):
+            getattr(self, name)[...] += getattr(other, name)
+        return self
+
+    @property
+    def total(self) -> int:
+        """All events, positive plus negative."""
+        return int(self.step_pos.sum() + self.step_neg.sum())
+
+
+@dataclass
+class RunContext:
+    """What one simulation of one batch accumulates (see the module docstring).
+
+    Parameters
+    ----------
+    T : int
+        Number of steps.
+    dtype : dtype
+        Membrane/current dtype of the run.
+    record : dict
+        Layer name -> set of quantities (``"spikes"``, ``"v"``) to keep.
+    neurons : dict
+        Layer name -> flat per-sample neuron indices to keep (all when absent).
+    """
+
+    T: int
+    dtype: np.dtype
+    record: dict = field(default_factory=dict)
+    neurons: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+    spikes: dict = field(default_factory=dict)
+    v: dict = field(default_factory=dict)
+    _state: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict)
+
+    def state(self, layer, init):
+        """The state of ``layer``, created by ``init()`` on first use."""
+        key = id(layer)
+        if key not in self._state:
+            self._state[key] = init()
+        return self._state[key]
+
+    def cache(self, layer, name: str, compute):
+        """A value computed once per run (for example a constant input current)."""
+        key = (id(layer), name)
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def trace_buffer(self, layer, shape: tuple[int, ...]) -> np.ndarray | None:
+        """A membrane buffer for the kernel if ``layer``'s potential is recorded, else None."""
+        return np.empty(shape, self.dtype) if "v" in self.record.get(layer.name, ()) else None
+
+    def _select(self, layer, array: np.ndarray) -> np.ndarray:
+        idx = self.neurons.get(layer.name)
+        if idx is None:
+            return array
+        return array.reshape(array.shape[:2] + (-1,))[:, :, np.asarray(idx)]
+
+    def _store(self, store: dict, layer, data: np.ndarray, t: int | None) -> None:
+        data = self._select(layer, data)
+        if t is None:
+            store[layer.name] = data
+            return
+        if layer.name not in store:
+            store[layer.name] = np.zeros((self.T,) + data.shape[1:], data.dtype)
+        store[layer.name][t] = data[0]
+
+    def observe(self, layer, spikes: np.ndarray, trace: np.ndarray | None,
+                t: int | None = None) -> None:
+        """Count ``spikes`` ``(steps, B, ...)`` of ``layer`` and keep what is recorded.
+
+        ``t`` is the step index when the step engine passes one step, None for all steps.
+        """
+        if layer.name not in self.counts:
+            self.counts[layer.name] = SpikeCounts.zeros(spikes.shape[2:], self.T)
+        count_spikes(spikes, self.counts[layer.name], 0 if t is None else t)
+        wanted = self.record.get(layer.name, ())
+        if "spikes" in wanted:
+            self._store(self.spikes, layer, spikes, t)
+        if trace is not None:
+            self._store(self.v, layer, trace, t)

@@ -1,0 +1,236 @@
+"""The layers a spiking network is built from.
+
+Every layer offers the same two entry points, one per engine:
+
+``forward_seq(x, ctx)``
+    Layer-major: ``x`` holds all ``T`` steps, ``(T, B, ...)`` (or a
+    :class:`~snnlite.snn.encoding.ConstantInput`); returns ``(T, B, ...)``.
+``forward_step(x, t, ctx)``
+    Step-major: ``x`` is one step ``(B, ...)`` at 0-based step ``t``; returns ``(B, ...)``.
+
+``ctx`` is the :class:`~snnlite.snn.context.RunContext` of one simulation: it holds each
+layer's neuron state, the spike counts and the recordings, so the layer objects themselves
+stay stateless and can be run again.
+
+A spiking layer's input current at step ``t`` is (B14 in its general form)::
+
+    I(t) = a_in * synapse(s_in(t)) + bias * 1[t < bias_steps]
+
+where ``s_in`` are the incoming spikes (or the analog input), ``a_in`` the amplitude of those
+spikes (set by the network from the layer below) and ``synapse`` any linear ``nn`` op without
+bias (``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten``, or an ``nn.Sequential`` of them).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..neurons.base import Neuron
+from ..nn.module import Module, Sequential
+from .encoding import ConstantInput
+
+__all__ = ["SpikingLayer", "Readout", "Reshape", "split_bias"]
+
+
+def split_bias(op: Module) -> tuple[Module, np.ndarray | None]:
+    """Return a copy of ``op`` without its bias, and the bias (or None).
+
+    For an ``nn.Sequential`` only the last op may carry a bias (a synapse is linear).
+    """
+    if isinstance(op, Sequential):
+        *head, last = op.layers
+        for i, layer in enumerate(head):
+            if getattr(layer, "bias", None) is not None:
+                raise ValueError(f"synapse op {i} ({layer!r}) has a bias; only the last may")
+        last, bias = split_bias(last)
+        return Sequential(*head, last), bias
+    bias = getattr(op, "bias", None)
+    if bias is None:
+        return op, None
+    op = copy.copy(op)
+    op.bias = None
+    return op, bias.data.copy()
+
+
+def _broadcast_bias(bias: np.ndarray, out_ndim: int) -> np.ndarray:
+    """Shape a per-channel bias ``(C,)`` to broadcast over ``(B, C, ...)``."""
+    return bias.reshape(bias.shape + (1,) * (out_ndim - 2))
+
+
+class SpikingLayer:
+    """A synapse (linear ``nn`` op) followed by a population of spiking neurons.
+
+    Parameters
+    ----------
+    synapse : nn.Module
+        Linear op computing the current from the incoming spikes. If it carries a bias, the
+        bias is split off and injected according to ``bias_steps``.
+    neuron : Neuron
+        The neuron model (:mod:`snnlite.neurons`).
+    bias : ndarray, optional
+        Per-channel bias ``(C_out,)`` (instead of the synapse's own).
+    bias_steps : int, optional
+        Inject the bias only for the first ``bias_steps`` steps (QFFS B18); every step if None.
+    amplitude : float
+        Value carried by each output spike; the next layer's current is scaled by it.
+    name : str, optional
+        Name used in results (the network assigns ``layer<i>`` when omitted).
+    """
+
+    spiking = True
+
+    def __init__(self, synapse: Module, neuron: Neuron, *, bias: np.ndarray | None = None,
+                 bias_steps: int | None = None, amplitude: float = 1.0,
+                 name: str | None = None):
+        if not isinstance(synapse, Module):
+            raise TypeError(f"synapse must be an nn.Module, got {type(synapse).__name__}")
+        if not isinstance(neuron, Neuron):
+            raise TypeError(f"neuron must be a snnlite Neuron, got {type(neuron).__name__}")
+        if bias_steps is not None and bias_steps < 0:
+            raise ValueError(f"bias_steps must be >= 0 or None, got {bias_steps}")
+        self.synapse, own_bias = split_bias(synapse)
+        self.bias = own_bias if bias is None else np.asarray(bias)
+        self.neuron, self.bias_steps = neuron, bias_steps
+        self.amplitude, self.in_amplitude = float(amplitude), 1.0
+        self.name = name
+
+    def chain(self, amplitude: float) -> float:
+        """Set the amplitude of the incoming spikes; return that of the outgoing ones."""
+        self.in_amplitude = float(amplitude)
+        return self.amplitude
+
+    # -- current -------------------------------------------------------------------------
+    def _synaptic(self, x: np.ndarray, dtype) -> np.ndarray:
+        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)``."""
+        out = self.synapse.forward(x.astype(dtype, copy=False))
+        if self.in_amplitude != 1.0:
+            out *= out.dtype.type(self.in_amplitude)
+        return out
+
+    def current_seq(self, x, ctx) -> np.ndarray:
+        """Input current for all steps, ``(T, B, ...)`` in the run's dtype."""
+        T = ctx.T
+        if isinstance(x, ConstantInput):  # analog input: one synapse pass, not T
+            once = self._synaptic(x.value, ctx.dtype)
+            current = np.zeros((T,) + once.shape, once.dtype)
+            current[: min(x.t_in, T)] = once
+        else:
+            flat = self._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
+            current = flat.reshape(x.shape[:2] + flat.shape[1:])
+        if self.bias is not None:
+            steps = T if self.bias_steps is None else min(self.bias_steps, T)
+            current[:steps] += _broadcast_bias(self.bias, current.ndim - 1).astype(
+                current.dtype, copy=False)
+        return current
+
+    def current_step(self, x, t: int, ctx) -> np.ndarray:
+        """Input current at step ``t``, ``(B, ...)``."""
+        if isinstance(x, ConstantInput):
+            once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
+            current = once.copy() if t < x.t_in else np.zeros_like(once)
+        else:
+            current = self._synaptic(x, ctx.dtype)
+        if self.bias is not None and (self.bias_steps is None or t < self.bias_steps):
+            current += _broadcast_bias(self.bias, current.ndim).astype(current.dtype, copy=False)
+        return current
+
+    # -- neurons -------------------------------------------------------------------------
+    def integrate_seq(self, current: np.ndarray, ctx) -> np.ndarray:
+        """Run the neuron scan over a whole ``(T, B, ...)`` current; record; return spikes."""
+        T, B, shape = current.shape[0], current.shape[1], current.shape[2:]
+        state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
+        trace = ctx.trace_buffer(self, current.shape)
+        spikes = self.neuron.scan(current.reshape(T, -1), state,
+                                  None if trace is None else trace.reshape(T, -1))
+        spikes = spikes.reshape(current.shape)
+        ctx.observe(self, spikes, trace)
+        return spikes
+
+    def integrate_step(self, current: np.ndarray, t: int, ctx) -> np.ndarray:
+        """One step of the neuron scan on a ``(B, ...)`` current."""
+        B, shape = current.shape[0], current.shape[1:]
+        state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
+        trace = ctx.trace_buffer(self, (1,) + current.shape)
+        spikes = self.neuron.scan(current.reshape(1, -1), state,
+                                  None if trace is None else trace.reshape(1, -1))
+        spikes = spikes.reshape(current.shape)
+        ctx.observe(self, spikes[None], trace, t)
+        return spikes
+
+    def forward_seq(self, x, ctx) -> np.ndarray:
+        return self.integrate_seq(self.current_seq(x, ctx), ctx)
+
+    def forward_step(self, x, t: int, ctx) -> np.ndarray:
+        return self.integrate_step(self.current_step(x, t, ctx), t, ctx)
+
+    def __repr__(self) -> str:
+        return (f"SpikingLayer({self.name}: {self.synapse!r} -> {self.neuron!r}, "
+                f"amplitude={self.amplitude:g})")
+
+
+class Readout(SpikingLayer):
+    """Non-spiking output layer: its potential accumulates the input current, never resets.
+
+    ``output(t) = sum_{tau <= t} I(tau)``; the prediction at step ``t`` is its argmax.
+
+    Parameters
+    ----------
+    synapse, bias, bias_steps, name
+        As for :class:`SpikingLayer`.
+    """
+
+    spiking = False
+
+    def __init__(self, synapse: Module, *, bias: np.ndarray | None = None,
+                 bias_steps: int | None = None, name: str | None = None):
+        self.synapse, own_bias = split_bias(synapse)
+        self.bias = own_bias if bias is None else np.asarray(bias)
+        self.bias_steps, self.name = bias_steps, name
+        self.amplitude, self.in_amplitude = 1.0, 1.0
+
+    def forward_seq(self, x, ctx) -> np.ndarray:
+        return np.cumsum(self.current_seq(x, ctx), axis=0)
+
+    def forward_step(self, x, t: int, ctx) -> np.ndarray:
+        potential = ctx.state(self, lambda: {"v": 0})
+        potential["v"] = potential["v"] + self.current_step(x, t, ctx)
+        return potential["v"]
+
+    def __repr__(self) -> str:
+        return f"Readout({self.name}: {self.synapse!r})"
+
+
+class Reshape:
+    """A stateless shape change of the spike tensor (for example ``nn.Flatten``).
+
+    Parameters
+    ----------
+    op : nn.Module
+        A shape-only op applied to each step's ``(B, ...)`` spikes.
+    """
+
+    spiking = False
+
+    def __init__(self, op: Module, name: str | None = None):
+        self.op, self.name = op, name
+        self.amplitude, self.in_amplitude = 1.0, 1.0
+
+    def chain(self, amplitude: float) -> float:
+        """A reshape keeps the amplitude of the spikes passing through."""
+        return amplitude
+
+    def forward_step(self, x, t: int, ctx):
+        if isinstance(x, ConstantInput):
+            return ConstantInput(self.op.forward(x.value), x.T, x.t_in)
+        return self.op.forward(x)
+
+    def forward_seq(self, x, ctx):
+        if isinstance(x, ConstantInput):
+            return self.forward_step(x, 0, ctx)
+        out = self.op.forward(x.reshape((-1,) + x.shape[2:]))
+        return out.reshape(x.shape[:2] + out.shape[1:])
+
+    def __repr__(self) -> str:
+        return f"Reshape({self.op!r})"
