@@ -37,6 +37,9 @@ class ThresholdBalancing:
         Steps simulated at once (memory grows with ``chunk * batch_size * neurons``).
     batch_size : int
         Samples simulated at once.
+    encoder : callable, optional
+        ``f(x, T, rng) -> (T, B, ...)`` spikes; signed Poisson (:func:`~snnlite.snn.poisson`)
+        by default.
     rng : Generator, int or None
         Seed of the Poisson inputs; every layer's pass sees the same input spikes.
     progress : bool
@@ -51,13 +54,15 @@ class ThresholdBalancing:
     """
 
     def __init__(self, T: int = 2000, percentile: float = 100.0, reset: str = "subtract",
-                 chunk: int = 100, batch_size: int = 32, rng=0, progress: bool = False):
+                 chunk: int = 100, batch_size: int = 32, encoder=None, rng=0,
+                 progress: bool = False):
         if T < 1 or chunk < 1:
             raise ValueError(f"T and chunk must be >= 1, got T={T}, chunk={chunk}")
         if not 0 < percentile <= 100:
             raise ValueError(f"percentile must be in (0, 100], got {percentile}")
         self.T, self.percentile, self.reset = T, percentile, reset
         self.chunk, self.batch_size, self.rng, self.progress = chunk, batch_size, rng, progress
+        self.encoder = encoder
 
     def fit(self, model: Sequential, x: np.ndarray) -> ThresholdBalancing:
         """Balance the thresholds on inputs ``x`` ``(N, ...)`` (values in [-1, 1]); return self."""
@@ -79,7 +84,7 @@ class ThresholdBalancing:
             batch = x[start:start + self.batch_size]
             ctx = RunContext(self.chunk, np.dtype(np.float32))
             for t0 in range(0, self.T, self.chunk):
-                h = poisson(batch, min(self.chunk, self.T - t0), rng=rng)
+                h = (self.encoder or poisson)(batch, min(self.chunk, self.T - t0), rng=rng)
                 for layer in net.layers[:index]:
                     h = layer.forward_seq(h, ctx)
                 current = target.current_seq(h, ctx)

@@ -115,7 +115,7 @@ class SpikingLayer:
         if isinstance(x, ConstantInput):  # analog input: one synapse pass, not T
             once = self._synaptic(x.value, ctx.dtype)
             current = np.zeros((T,) + once.shape, once.dtype)
-            current[: min(x.t_in, T)] = once
+            current[: x.steps_on] = once
         else:
             flat = self._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
             current = flat.reshape(x.shape[:2] + flat.shape[1:])
@@ -129,7 +129,7 @@ class SpikingLayer:
         """Input current at step ``t``, ``(B, ...)``."""
         if isinstance(x, ConstantInput):
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
-            current = once.copy() if t < x.t_in else np.zeros_like(once)
+            current = once.copy() if t < x.steps_on else np.zeros_like(once)
         else:
             current = self._synaptic(x, ctx.dtype)
         if self.bias is not None and (self.bias_steps is None or t < self.bias_steps):

@@ -72,7 +72,7 @@ class Residual:
         last = self.branch[-1]
         current = last.current_seq(h, ctx)
         if isinstance(x, ConstantInput):
-            current[: min(x.t_in, ctx.T)] += self._shortcut(x.value, current.dtype)
+            current[: x.steps_on] += self._shortcut(x.value, current.dtype)
         else:
             flat = self._shortcut(x.reshape((-1,) + x.shape[2:]), current.dtype)
             current += flat.reshape(current.shape)
@@ -85,7 +85,7 @@ class Residual:
         last = self.branch[-1]
         current = last.current_step(h, t, ctx)
         if isinstance(x, ConstantInput):
-            if t < x.t_in:
+            if t < x.steps_on:
                 current += ctx.cache(self, "shortcut",
                                      lambda: self._shortcut(x.value, current.dtype))
         else:

@@ -1,0 +1,140 @@
+"""``snnlite bench``: the standard speed workloads, measured against this machine's ceiling.
+
+Each workload is timed ``repeats`` times after one warm-up call; the warm-up's extra time is
+reported as compile time. Throughput is compared with the *dense matrix-product floor*: the
+time the same run's float32 matrix products alone take (``A @ B`` with the workload's
+shapes), so "floor 100 %" would mean nothing but the matrix products is spent.
+
+Workloads
+---------
+W1  Poisson input 784 -> Linear 784x1000 -> LIF (alpha 0.9, threshold 1, subtract) ->
+    Linear 1000x10 -> LIF; T = 100, batch 128.
+W2  analog input 1x28x28 -> Conv 32 5x5 -> IF -> AvgPool 2 -> Conv 64 5x5 -> IF -> AvgPool 2
+    -> Linear 1024x10; T = 8, batch 100; weights scaled so that hidden layers fire at
+    10-30 % of neurons per step.
+train-lenet  one epoch (60 000 images) of Conv 32 5x5 - ReLU - MaxPool 2 - Conv 64 5x5 -
+    ReLU - MaxPool 2 - Linear 1024x1000 - ReLU - Linear 1000x10, Adam, batch 128.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import nn
+from ..neurons import IF, LIF
+from ..snn import Readout, SpikingLayer, SpikingNetwork
+from .models import lenet
+
+__all__ = ["run_bench", "WORKLOADS"]
+
+
+def _timed(fn, repeats: int) -> tuple[float, float]:
+    """(first-call seconds, best of ``repeats`` seconds)."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return first, best
+
+
+def _matmul_floor(shapes: list[tuple[int, int, int]], repeats: int) -> float:
+    """Seconds the float32 products ``(m, k) @ (k, n)`` take together on this machine."""
+    rng = np.random.default_rng(0)
+    pairs = [(rng.random((m, k), np.float32), rng.random((k, n), np.float32))
+             for m, k, n in shapes]
+    return _timed(lambda: [a @ b for a, b in pairs], repeats)[1]
+
+
+def _w1(repeats: int) -> dict:
+    T, B = 100, 128
+    net = SpikingNetwork([
+        SpikingLayer(nn.Linear(784, 1000, rng=0), LIF(alpha=0.9, threshold=1.0)),
+        SpikingLayer(nn.Linear(1000, 10, rng=1), LIF(alpha=0.9, threshold=1.0)),
+    ])
+    x = np.random.default_rng(0).random((B, 784), np.float32) * 0.5
+    first, best = _timed(lambda: net.run(x, T, "poisson", rng=0), repeats)
+    floor = _matmul_floor([(T * B, 784, 1000), (T * B, 1000, 10)], repeats)
+    return {"unit": "samples/s", "throughput": B / best, "floor": B / floor,
+            "compile_s": first - best}
+
+
+def _scale_to_rate(net: SpikingNetwork, x: np.ndarray, T: int, low=0.1, high=0.3) -> list:
+    """Rescale the hidden layers' weights until each fires at ``low..high`` of neurons/step."""
+    rates = []
+    for layer in net.spiking_layers():
+        for _ in range(30):
+            res = net.run(x, T, "analog")
+            c = res.counts[layer.name]
+            rate = (c.step_pos.sum()) / (c.pos.size * T * len(x))
+            if low <= rate <= high:
+                break
+            for p in layer.synapse.parameters():
+                p.data *= 0.2 / max(rate, 0.01) if rate < low else 0.7
+        rates.append(float(rate))
+    return rates
+
+
+def _w2(repeats: int) -> dict:
+    T, B = 8, 100
+    rng = np.random.default_rng(0)
+    net = SpikingNetwork([
+        SpikingLayer(nn.Conv2d(1, 32, 5, rng=0), IF()),
+        SpikingLayer(nn.Sequential(nn.AvgPool2d(2), nn.Conv2d(32, 64, 5, rng=1)), IF()),
+        Readout(nn.Sequential(nn.AvgPool2d(2), nn.Flatten(), nn.Linear(1024, 10, rng=2))),
+    ])
+    x = rng.random((B, 1, 28, 28), np.float32)
+    rates = _scale_to_rate(net, x, T)
+    first, best = _timed(lambda: net.run(x, T, "analog"), repeats)
+    floor = _matmul_floor([(B * 576, 25, 32), (T * B * 64, 800, 64), (T * B, 1024, 10)],
+                          repeats)
+    return {"unit": "images/s", "throughput": B / best, "floor": B / floor,
+            "compile_s": first - best, "note": "hidden firing rates " +
+            ", ".join(f"{100 * r:.0f} %" for r in rates)}
+
+
+def _train_lenet(repeats: int) -> dict:
+    n, B = 60000, 128
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 1, 28, 28), np.float32)
+    y = rng.integers(0, 10, n)
+    model = lenet(pool="max", hidden=1000, rng=0)
+    opt = nn.Adam(model.parameters(), lr=1e-3)
+    warm = lambda: nn.fit(model, (x[:B * 4], y[:B * 4]), 1, B, opt, progress=False)  # noqa: E731
+    first, _ = _timed(warm, 0)
+    start = time.perf_counter()
+    nn.fit(model, (x, y), 1, B, opt, progress=False, rng=0)
+    epoch = time.perf_counter() - start
+    # dense floor: forward + 2 backward products of every conv/linear, at this batch size
+    shapes = [(B * 576, 25, 32), (B * 64, 800, 64), (B, 1024, 1000), (B, 1000, 10)]
+    floor = 3 * _matmul_floor(shapes, max(repeats, 1)) * (n / B)
+    return {"unit": "s/epoch", "throughput": epoch, "floor": floor, "compile_s": first,
+            "note": "seconds per epoch (lower is better); floor = 3 x the dense products"}
+
+
+WORKLOADS = {"W1": _w1, "W2": _w2, "train-lenet": _train_lenet}
+
+
+def run_bench(names: list[str] | None = None, repeats: int = 3) -> dict:
+    """Run the named workloads (all by default), print a table, return the numbers."""
+    names = list(names or WORKLOADS)
+    unknown = sorted(set(names) - set(WORKLOADS))
+    if unknown:
+        raise ValueError(f"unknown workloads {unknown}; choose from {sorted(WORKLOADS)}")
+    results = {}
+    print(f"{'workload':<12} {'result':>18} {'dense floor':>18} {'of floor':>9} "
+          f"{'compile':>9}  note")
+    for name in names:
+        r = WORKLOADS[name](repeats)
+        results[name] = r
+        frac = r["floor"] / r["throughput"] if r["unit"] == "s/epoch" else \
+            r["throughput"] / r["floor"]
+        print(f"{name:<12} {r['throughput']:>10.1f} {r['unit']:<7} {r['floor']:>10.1f} "
+              f"{r['unit']:<7} {100 * frac:>8.1f}% {r['compile_s']:>8.2f}s  {r.get('note', '')}",
+              flush=True)
+    return results
