@@ -17,8 +17,6 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from .. import nn
 from ..analysis import count_ops
 from ..convert import DataNormalization, ThresholdBalancing

@@ -5,11 +5,23 @@ spiking network (a spiking layer's input current is an ``nn`` op applied to spik
 """
 
 from .activation import ClippedReLU, Flatten, ReLU
+from .batches import batches
+from .conv import Conv2d
+from .dropout import Dropout
+from .io import load, load_metadata, save
 from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
 from .module import Module, Parameter, Sequential
+from .norm import BatchNorm, BatchNorm1d, BatchNorm2d
+from .optim import SGD, Adam, Optimizer
+from .pool import AvgPool2d, MaxPool2d
+from .schedules import CosineLR, ExponentialLR, LRScheduler, StepLR
+from .train import History, evaluate, fit, predict
 
 __all__ = [
     "ClippedReLU", "Flatten", "Linear", "Module", "Parameter", "ReLU", "Sequential",
     "log_softmax", "softmax_cross_entropy",
+    "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "MaxPool2d",
+    "SGD", "Adam", "Optimizer", "CosineLR", "ExponentialLR", "LRScheduler", "StepLR",
+    "History", "batches", "evaluate", "fit", "load", "load_metadata", "predict", "save",
 ]
