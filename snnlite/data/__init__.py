@@ -1,0 +1,1 @@
+"""Run-time assets shipped with snnlite (see README.md in this folder)."""

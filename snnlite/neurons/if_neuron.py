@@ -1,0 +1,202 @@
+"""Integrate-and-fire (IF) neuron: the neuron of rate-based ANN -> SNN conversion (B9).
+
+Per step ``t`` (spec ``seeds-spec.md`` §3.3, B9, with ``th`` the threshold)::
+
+    V(t) <- V(t-1) + I(t)                  integrate (no leak)
+    z(t)  = 1[V(t) >= th]                  at most one spike per step, z in {0, 1}
+    V(t) <- V(t) - th * z(t)               reset="subtract" (B9, the lossless default)
+            0 where z(t) = 1               reset="zero"     (loses the supra-threshold excess)
+            V(t)                           reset="none"     (never reset)
+
+``V(0) = v_init`` (pre-charge, e.g. ``th / 2`` turns the IF floor into a rounding, §3.4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnlite._jit import njit
+from snnlite.neurons.base import Neuron, check_current, reset_code
+
+__all__ = ["IF"]
+
+
+@njit
+def _if_scan(current, v, threshold, reset, spikes, trace):
+    """Advance IF neurons over ``T`` steps (B9), in place.
+
+    Parameters
+    ----------
+    current : (T, N) float array
+        Input current ``I(t)`` per step and neuron.
+    v : (N,) float array
+        Membrane potential; updated in place (state in, state out).
+    threshold : float scalar
+        ``th`` (same dtype as ``v``, so that compiled and interpreted runs agree bit for bit).
+    reset : int
+        Reset code, see :data:`snnlite.neurons.base.RESET_MODES` (0 subtract, 1 zero, 2 none).
+    spikes : (T, N) int8 array
+        Output; every entry is written (0 or 1).
+    trace : (T, N) float array or (0, N) array
+        Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
+        "not recorded".
+    """
+    record = trace.shape[0] > 0
+    for t in range(current.shape[0]):
+        for i in range(current.shape[1]):
+            v[i] += current[t, i]  # B9: integrate
+            if v[i] >= threshold:  # B9: z = Theta(V - th)
+                spikes[t, i] = 1
+                if reset == 0:
+                    v[i] -= threshold
+                elif reset == 1:
+                    v[i] = 0.0
+            else:
+                spikes[t, i] = 0
+            if record:
+                trace[t, i] = v[i]
+
+
+def _check_float(name: str, value, positive: bool = False) -> float:
+    """Return ``value`` as a finite float (strictly positive if asked) or raise ValueError."""
+    value = float(value)
+    if not np.isfinite(value) or (positive and value <= 0):
+        kind = "a finite number > 0" if positive else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def _check_dtype(dtype) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating dtype, else raise TypeError."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"state dtype must be floating (float32 or float64), got {dtype}")
+    return dtype
+
+
+def _n_neurons(batch: int, shape) -> int:
+    """``batch * prod(shape)`` after validating both."""
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    if int(batch) != batch or batch < 0 or any(int(s) != s or s < 0 for s in shape):
+        raise ValueError(f"batch and shape must be non-negative integers, got {batch}, {shape}")
+    return int(batch) * int(np.prod(shape, dtype=np.int64))
+
+
+class IF(Neuron):
+    """Integrate-and-fire neuron (B9) with a choice of reset.
+
+    Parameters
+    ----------
+    threshold : float, default 1.0
+        Firing threshold ``th > 0``.
+    reset : {"subtract", "zero", "none"}, default "subtract"
+        What a spike does to ``V``: subtract ``th`` (B9), set it to 0, or nothing.
+    v_init : float, default 0.0
+        Initial membrane potential ``V(0)`` (pre-charge; ``0.5 * threshold`` makes the spike
+        count a rounding of the accumulated input instead of a floor, §3.4).
+
+    Raises
+    ------
+    ValueError
+        If ``threshold <= 0`` or is not finite, ``v_init`` is not finite, or ``reset`` is
+        unknown.
+
+    Notes
+    -----
+    State: ``{"v": (N,) float}``. Spikes are ``int8`` in {0, 1}. See the module docstring for
+    the update equations and :mod:`snnlite.neurons.base` for the contract.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> neuron = IF(threshold=1.0)
+    >>> state = neuron.init_state(1, (1,), dtype=np.float64)
+    >>> neuron.scan(np.array([[0.75], [0.75], [0.75]]), state)[:, 0].tolist()
+    [0, 1, 1]
+    >>> float(state["v"][0])
+    0.25
+    """
+
+    def __init__(self, threshold: float = 1.0, reset: str = "subtract", v_init: float = 0.0):
+        self.threshold = _check_float("threshold", threshold, positive=True)
+        self._reset = reset_code(reset)
+        self.reset = reset
+        self.v_init = _check_float("v_init", v_init)
+
+    def __repr__(self) -> str:
+        return f"IF(threshold={self.threshold}, reset={self.reset!r}, v_init={self.v_init})"
+
+    def init_state(self, batch: int, shape, dtype=np.float32) -> dict:
+        """Fresh state ``{"v": full(N, v_init)}`` with ``N = batch * prod(shape)``.
+
+        Parameters
+        ----------
+        batch : int
+            Number of samples.
+        shape : int or tuple of int
+            Per-sample population shape, e.g. ``(C, H, W)``.
+        dtype : floating dtype, default float32
+            Dtype of the membrane potential.
+        """
+        n = _n_neurons(batch, shape)
+        return {"v": np.full(n, self.v_init, dtype=_check_dtype(dtype))}
+
+    def scan(
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Advance over ``T`` steps; ``state`` is updated in place.
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current per step. Sums are formed in the promoted dtype of ``current`` and
+            ``v`` and stored in ``v``'s dtype.
+        state : dict
+            ``{"v": (N,) float}`` from :meth:`init_state`.
+        trace : (T, N) float array, optional
+            If given, receives the membrane potential after each step (after reset).
+
+        Returns
+        -------
+        spikes : (T, N) int8 array in {0, 1}
+        """
+        current = check_current(current, state, trace)
+        v = state["v"]
+        spikes = np.empty(current.shape, dtype=np.int8)
+        if trace is None:
+            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
+        _if_scan(current, v, v.dtype.type(self.threshold), self._reset, spikes, trace)
+        return spikes
+
+    def rate(self, current) -> np.ndarray:
+        """Long-run spikes per step for a constant current ``I`` per step (exact).
+
+        * ``subtract``: ``clip(I / th, 0, 1)`` — the ANN quantity of B8/B9 (a clipped ReLU).
+        * ``zero``: ``1 / ceil(th / I)`` for ``I > 0`` (after a reset, ``V = n * I`` first
+          reaches ``th`` at ``n = ceil(th / I)``), else 0.
+        * ``none``: 1 for ``I > 0`` (``V`` grows without bound and stays above ``th``), 0 for
+          ``I < 0``; for ``I == 0``, ``V`` stays at ``v_init``: 1 if ``v_init >= th`` else 0.
+
+        Parameters
+        ----------
+        current : array_like of float
+            Constant input current per step, any shape.
+
+        Returns
+        -------
+        float64 array of the same shape, values in [0, 1].
+
+        Notes
+        -----
+        The simulated rate equals these values in exact arithmetic; in floating point the
+        ``zero`` period may differ by one step when ``th / I`` is within rounding of an integer.
+        """
+        i = np.asarray(current, dtype=np.float64)
+        th = self.threshold
+        if self.reset == "subtract":
+            return np.clip(i / th, 0.0, 1.0)
+        if self.reset == "zero":
+            with np.errstate(over="ignore"):  # th / tiny I = inf gives the right rate, 0
+                return np.where(i > 0, 1.0 / np.ceil(th / np.where(i > 0, i, 1.0)), 0.0)
+        at_rest = 1.0 if self.v_init >= th else 0.0
+        return np.where(i > 0, 1.0, np.where(i == 0, at_rest, 0.0))

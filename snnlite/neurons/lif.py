@@ -1,0 +1,269 @@
+"""Leaky integrate-and-fire (LIF) neuron of Panda, Aketi & Roy 2020 (C2, C3).
+
+Per step ``t`` (spec ``seeds-spec.md`` §4.2, with ``v_th`` the threshold)::
+
+    if ref > 0:                             refractory: input ignored, no leak, no spike
+        ref <- ref - 1                      (V is held at its post-reset value)
+    else:
+        V[t] = alpha * V[t-1] + I[t]        (C2)  alpha = exp(-dt / tau_m)
+        S[t] = 1[V[t] >= v_th]              (C3)  at most one spike per step, S in {0, 1}
+        V[t] <- V[t] - v_th * S[t]          reset="subtract" (soft, the default)
+                0 where S[t] = 1            reset="zero"     (hard)
+                V[t]                        reset="none"
+        ref <- refractory where S[t] = 1
+
+So with ``refractory = r`` a spike at step ``t`` silences the neuron during steps
+``t+1 .. t+r``; it integrates again (from the held potential) at step ``t+r+1``.
+``V(0) = v_init``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from snnlite._jit import njit
+from snnlite.neurons.base import Neuron, check_current, reset_code
+from snnlite.neurons.if_neuron import _check_dtype, _check_float, _n_neurons
+
+__all__ = ["LIF"]
+
+_RATE_CHUNK = 256  # steps simulated per kernel call by the numerical ``rate``
+
+
+@njit
+def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trace):
+    """Advance LIF neurons over ``T`` steps (C2, C3), in place.
+
+    Parameters
+    ----------
+    current : (T, N) float array
+        Input current ``I[t]`` per step and neuron.
+    v : (N,) float array
+        Membrane potential; updated in place.
+    ref : (N,) int32 array
+        Remaining refractory steps; updated in place.
+    alpha : float scalar
+        Decay factor in (0, 1] (same dtype as ``v``).
+    threshold : float scalar
+        ``v_th`` (same dtype as ``v``).
+    reset : int
+        Reset code (0 subtract, 1 zero, 2 none).
+    refractory : int
+        Steps of silence after a spike.
+    spikes : (T, N) int8 array
+        Output; every entry is written (0 or 1).
+    trace : (T, N) float array or (0, N) array
+        Membrane potential after each step (after reset); zero rows means "not recorded".
+    """
+    record = trace.shape[0] > 0
+    for t in range(current.shape[0]):
+        for i in range(current.shape[1]):
+            spikes[t, i] = 0
+            if ref[i] > 0:
+                ref[i] -= 1  # refractory: V held, input ignored
+            else:
+                v[i] = alpha * v[i] + current[t, i]  # C2
+                if v[i] >= threshold:  # C3
+                    spikes[t, i] = 1
+                    ref[i] = refractory
+                    if reset == 0:
+                        v[i] -= threshold
+                    elif reset == 1:
+                        v[i] = 0.0
+            if record:
+                trace[t, i] = v[i]
+
+
+class LIF(Neuron):
+    """Leaky integrate-and-fire neuron (C2, C3) with reset choice and refractory period.
+
+    Parameters
+    ----------
+    alpha : float, optional
+        Decay per step, in (0, 1]; ``alpha = 1`` is the IF neuron. Default 0.99 (the top of
+        the paper's range 0.95-0.99) when neither ``alpha`` nor ``tau`` is given.
+    tau : float, optional
+        Membrane time constant ``tau_m > 0``; then ``alpha = exp(-dt / tau)`` (C2). Give
+        ``alpha`` or ``tau``, not both.
+    dt : float, default 1.0
+        Step length (same unit as ``tau``); only used with ``tau``.
+    threshold : float, default 1.0
+        Firing threshold ``v_th > 0``.
+    reset : {"subtract", "zero", "none"}, default "subtract"
+        Soft reset (subtract ``v_th``), hard reset (to 0), or no reset.
+    v_init : float, default 0.0
+        Initial membrane potential.
+    refractory : int, default 0
+        Steps after a spike during which the neuron ignores its input, does not leak and
+        cannot spike (``V`` stays at its post-reset value).
+
+    Raises
+    ------
+    ValueError
+        For both ``alpha`` and ``tau``, ``alpha`` outside (0, 1], ``tau <= 0``, ``dt <= 0``,
+        ``threshold <= 0``, a non-finite ``v_init``, an unknown ``reset``, or a negative or
+        non-integer ``refractory``.
+
+    Notes
+    -----
+    State: ``{"v": (N,) float, "ref": (N,) int32}``. Spikes are ``int8`` in {0, 1}. The
+    update is written out in the module docstring.
+
+    Examples
+    --------
+    §6.6 of the spec (alpha 0.75, v_th 1, I = 0.5, soft reset):
+
+    >>> import numpy as np
+    >>> neuron = LIF(alpha=0.75)
+    >>> state = neuron.init_state(1, 1, dtype=np.float64)
+    >>> neuron.scan(np.full((8, 1), 0.5), state)[:, 0].tolist()
+    [0, 0, 1, 0, 0, 1, 0, 0]
+    >>> float(state["v"][0])
+    0.999969482421875
+    """
+
+    def __init__(
+        self,
+        alpha: float | None = None,
+        tau: float | None = None,
+        dt: float = 1.0,
+        threshold: float = 1.0,
+        reset: str = "subtract",
+        v_init: float = 0.0,
+        refractory: int = 0,
+    ):
+        if alpha is not None and tau is not None:
+            raise ValueError(f"give alpha or tau, not both (got alpha={alpha}, tau={tau})")
+        self.tau = None if tau is None else _check_float("tau", tau, positive=True)
+        self.dt = _check_float("dt", dt, positive=True)
+        if self.tau is not None:
+            alpha = math.exp(-self.dt / self.tau)
+        self.alpha = 0.99 if alpha is None else float(alpha)
+        if not 0.0 < self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+        self.threshold = _check_float("threshold", threshold, positive=True)
+        self._reset = reset_code(reset)
+        self.reset = reset
+        self.v_init = _check_float("v_init", v_init)
+        if int(refractory) != refractory or refractory < 0:
+            raise ValueError(f"refractory must be an integer >= 0, got {refractory!r}")
+        self.refractory = int(refractory)
+
+    def __repr__(self) -> str:
+        return (
+            f"LIF(alpha={self.alpha}, threshold={self.threshold}, reset={self.reset!r}, "
+            f"v_init={self.v_init}, refractory={self.refractory})"
+        )
+
+    def init_state(self, batch: int, shape, dtype=np.float32) -> dict:
+        """Fresh state ``{"v": full(N, v_init), "ref": zeros(N, int32)}``.
+
+        Parameters
+        ----------
+        batch : int
+            Number of samples.
+        shape : int or tuple of int
+            Per-sample population shape; ``N = batch * prod(shape)``.
+        dtype : floating dtype, default float32
+            Dtype of the membrane potential.
+        """
+        n = _n_neurons(batch, shape)
+        return {
+            "v": np.full(n, self.v_init, dtype=_check_dtype(dtype)),
+            "ref": np.zeros(n, dtype=np.int32),
+        }
+
+    def scan(
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Advance over ``T`` steps; ``state`` is updated in place.
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current per step.
+        state : dict
+            ``{"v": (N,) float, "ref": (N,) int32}`` from :meth:`init_state`.
+        trace : (T, N) float array, optional
+            If given, receives the membrane potential after each step (after reset).
+
+        Returns
+        -------
+        spikes : (T, N) int8 array in {0, 1}
+        """
+        current = check_current(current, state, trace)
+        v = state["v"]
+        spikes = np.empty(current.shape, dtype=np.int8)
+        if trace is None:
+            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
+        dt = v.dtype.type
+        _lif_scan(current, v, state["ref"], dt(self.alpha), dt(self.threshold), self._reset,
+                  self.refractory, spikes, trace)
+        return spikes
+
+    def rate(self, current, n_steps: int = 4096) -> np.ndarray:
+        """Long-run spikes per step for a constant current ``I`` per step.
+
+        * ``zero``: from ``V = 0`` the potential after ``n`` steps is the geometric sum
+          ``I (1 - alpha^n) / (1 - alpha)`` (``n I`` when ``alpha = 1``); with ``n`` the first
+          step where it reaches ``v_th``, the neuron is periodic with period
+          ``n + refractory``: rate ``1 / (n + refractory)``, or 0 if ``I / (1 - alpha) <= v_th``.
+        * ``none``: ``V`` tends to ``L = I / (1 - alpha)``; if ``L > v_th`` it fires at every
+          step it is allowed to: rate ``1 / (1 + refractory)``, else 0 (for ``L == v_th``: fires
+          iff ``v_init >= v_th``; with ``alpha = 1``, ``L`` is ``+-inf`` or ``v_init``).
+        * ``subtract``: no closed form — the rate is a devil's staircase in ``I`` (the map
+          ``V -> alpha V + I - v_th 1[...]`` is a *contracted rotation*). It is computed
+          numerically: the kernel is run from ``v_init`` for ``n_steps`` burn-in steps, then the
+          spikes of the next ``n_steps`` steps are counted. Accurate to about
+          ``1 / n_steps`` (more for rates with very long periods).
+
+        Parameters
+        ----------
+        current : array_like of float
+            Constant input current per step, any shape.
+        n_steps : int, default 4096
+            Counting window of the numerical ``subtract`` rate.
+
+        Returns
+        -------
+        float64 array of the same shape, values in [0, 1].
+        """
+        i = np.asarray(current, dtype=np.float64)
+        a, th, r = self.alpha, self.threshold, self.refractory
+        if self.reset == "subtract":
+            return self._simulated_rate(i, n_steps)
+        if a == 1.0:
+            limit = np.where(i > 0, np.inf, np.where(i < 0, -np.inf, self.v_init))
+        else:
+            limit = i / (1.0 - a)
+        if self.reset == "none":
+            fires = (limit > th) | ((limit == th) & (self.v_init >= th))
+            return np.where(fires, 1.0 / (1 + r), 0.0)
+        fires = limit > th
+        safe = np.where(fires, i, 1.0)  # avoids log/divide warnings where it never fires
+        if a == 1.0:
+            with np.errstate(over="ignore"):  # th / tiny I = inf gives the right rate, 0
+                n = np.ceil(th / safe)
+        else:
+            n = np.ceil(np.log1p(-th * (1.0 - a) / safe) / math.log(a))
+        return np.where(fires, 1.0 / (np.maximum(n, 1.0) + r), 0.0)
+
+    def _simulated_rate(self, i: np.ndarray, n_steps: int) -> np.ndarray:
+        """Spikes per step counted over ``n_steps`` after ``n_steps`` burn-in (float64)."""
+        if int(n_steps) != n_steps or n_steps < 1:
+            raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        flat = i.ravel()
+        state = self.init_state(1, flat.size, dtype=np.float64)
+        chunk = np.broadcast_to(flat, (_RATE_CHUNK, flat.size)).copy()
+        spikes = np.empty(chunk.shape, dtype=np.int8)
+        empty = np.empty((0, flat.size))
+        count = np.zeros(flat.size, dtype=np.int64)
+        for done in range(0, 2 * int(n_steps), _RATE_CHUNK):
+            steps = min(_RATE_CHUNK, 2 * int(n_steps) - done)
+            _lif_scan(chunk[:steps], state["v"], state["ref"], self.alpha, self.threshold,
+                      self._reset, self.refractory, spikes[:steps], empty)
+            first = max(int(n_steps) - done, 0)  # steps of this chunk still in the burn-in
+            count += spikes[first:steps].sum(axis=0, dtype=np.int64)
+        return (count / int(n_steps)).reshape(i.shape)
