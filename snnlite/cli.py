@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="convert the bundled LeNet and simulate the MNIST sample")
     demo.add_argument("--out", default="snnlite-demo", help="output folder for the figures")
-    demo.add_argument("-T", type=int, default=64, help="time steps to simulate")
+    demo.add_argument("-T", type=int, default=32, help="time steps to simulate")
     demo.set_defaults(func=_demo)
 
     rep = sub.add_parser("reproduce", help="run a named reproduction on the full dataset")

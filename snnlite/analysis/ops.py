@@ -11,6 +11,8 @@ Definitions used throughout (stated once, here):
   spec §2.8); otherwise the amplitude is folded into the weights and costs nothing.
 * **MACs** of the ANN with the same architecture: one per weight use of every
   convolution / linear op (C8 with SA = 1); pooling adds are not counted. FLOPs = 2 MACs.
+* **Event max-pooling** has no synapses: it costs no SOPs here (its comparisons are not
+  counted) and its output events are the input events of the next layer.
 * A layer fed by **analog input** computes its current once per sample with
   multiply-accumulates: it is charged its MACs, not SOPs.
 * **Energy** (C10, C11): ``E_ANN = MACs * E_MAC``; ``E_SNN = SOPs * E_AC`` (+ the analog
@@ -31,6 +33,7 @@ from ..nn.linear import Linear
 from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d
 from ..snn.context import SpikeCounts
+from ..snn.maxpool import EventMaxPool
 from ..snn.residual import Residual
 
 __all__ = ["EnergyModel", "OpsReport", "count_ops", "fan_out", "macs"]
@@ -184,6 +187,8 @@ def _walk(layers, src: _Source, result, report: OpsReport, amplitude_sops: bool)
             row["spikes_neg"] = float(own.neg.sum()) / n if own is not None else 0.0
             report.rows.append(row)
             src = _Source(own, result.shapes.get(layer.name), layer.amplitude)
+        elif isinstance(layer, EventMaxPool):  # no synapses: its output events feed on
+            src = _Source(result.counts[layer.name], result.shapes[layer.name], src.amplitude)
         elif hasattr(layer, "op"):  # a reshape: follow the events through it
             src = _Source(None if src.counts is None else _reshaped(src.counts, layer.op),
                           layer.op.forward(np.zeros((1,) + tuple(src.shape)))[0].shape,

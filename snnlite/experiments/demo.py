@@ -16,7 +16,7 @@ from .classic_mnist import load_pretrained
 __all__ = ["run_demo"]
 
 
-def run_demo(out: Path, T: int = 64, progress: bool = True) -> dict:
+def run_demo(out: Path, T: int = 32, progress: bool = True) -> dict:
     """Convert, simulate, print accuracy per step and counts, save three figures to ``out``.
 
     Returns

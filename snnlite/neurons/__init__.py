@@ -5,7 +5,10 @@ Every model follows the contract of :mod:`snnlite.neurons.base` (``init_state``,
 """
 
 from .base import Neuron
+from .burst_encoder import BurstEncoder
+from .dynamic_threshold import DynamicThreshold
 from .if_neuron import IF
 from .lif import LIF
+from .qffs import QFFS
 
-__all__ = ["IF", "LIF", "Neuron"]
+__all__ = ["IF", "LIF", "QFFS", "BurstEncoder", "DynamicThreshold", "Neuron"]

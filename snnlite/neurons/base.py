@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Neuron", "RESET_MODES", "reset_code", "check_current"]
+__all__ = [
+    "Neuron", "RESET_MODES", "channel_param", "check_current", "check_dtype", "check_float",
+    "expand_channels", "n_neurons", "per_channel", "reset_code",
+]
 
 #: Reset modes understood by the IF and LIF kernels, with the integer code the kernels use.
 RESET_MODES = {"subtract": 0, "zero": 1, "none": 2}
@@ -63,6 +66,88 @@ def check_current(current: np.ndarray, state: dict, trace: np.ndarray | None) ->
     if trace is not None and trace.shape != current.shape:
         raise ValueError(f"trace must have shape {current.shape}, got {trace.shape}")
     return current
+
+
+def check_float(name: str, value, positive: bool = False) -> float:
+    """Return ``value`` as a finite float (strictly positive if asked) or raise ValueError."""
+    value = float(value)
+    if not np.isfinite(value) or (positive and value <= 0):
+        kind = "a finite number > 0" if positive else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def check_dtype(dtype) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating dtype, else raise TypeError."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"state dtype must be floating (float32 or float64), got {dtype}")
+    return dtype
+
+
+def n_neurons(batch: int, shape) -> int:
+    """``batch * prod(shape)`` after validating both."""
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    if int(batch) != batch or batch < 0 or any(int(s) != s or s < 0 for s in shape):
+        raise ValueError(f"batch and shape must be non-negative integers, got {batch}, {shape}")
+    return int(batch) * int(np.prod(shape, dtype=np.int64))
+
+
+def channel_param(name: str, value, positive: bool = False) -> np.ndarray:
+    """Return a scalar or per-channel ``(C,)`` parameter as a float64 array (0-D or 1-D).
+
+    Raises
+    ------
+    ValueError
+        If it has more than one axis, no element, a non-finite element, or (``positive``) an
+        element ``<= 0``.
+    """
+    array = np.array(value, dtype=np.float64)
+    if array.ndim > 1 or array.size == 0:
+        raise ValueError(f"{name} must be a scalar or a per-channel array (C,), "
+                         f"got shape {array.shape}")
+    if not np.all(np.isfinite(array)) or (positive and np.any(array <= 0)):
+        kind = "finite and > 0" if positive else "finite"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return array
+
+
+def expand_channels(name: str, param: np.ndarray, batch: int, shape, dtype) -> np.ndarray:
+    """Per-neuron ``(N,)`` copy of ``param``; a per-channel ``param`` runs along ``shape[0]``.
+
+    Neurons are in C order over ``(batch, *shape)``, as in :mod:`snnlite.neurons.base`.
+
+    Raises
+    ------
+    ValueError
+        If ``param`` is per-channel and ``shape[0]`` differs from its length.
+    """
+    shape = (shape,) if np.isscalar(shape) else tuple(shape)
+    n = n_neurons(batch, shape)
+    if param.ndim == 0:
+        return np.full(n, param, dtype=dtype)
+    if not shape or shape[0] != param.size:
+        raise ValueError(f"{name} has {param.size} channels, but the population shape {shape} "
+                         f"has {shape[0] if shape else 'no'} channels on axis 0")
+    per_sample = np.repeat(param, int(np.prod(shape[1:], dtype=np.int64)))
+    return np.tile(per_sample, int(batch)).astype(dtype)
+
+
+def per_channel(param: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
+    """``param`` reshaped to broadcast against ``x`` with channels on ``axis``.
+
+    Raises
+    ------
+    ValueError
+        If ``param`` is per-channel and ``x.shape[axis]`` is not its length.
+    """
+    if param.ndim == 0:
+        return param
+    if not -x.ndim <= axis < x.ndim or x.shape[axis] != param.size:
+        raise ValueError(f"expected {param.size} channels on axis {axis}, got shape {x.shape}")
+    shape = [1] * x.ndim
+    shape[axis] = param.size
+    return param.reshape(shape)
 
 
 class Neuron:

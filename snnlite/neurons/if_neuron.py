@@ -16,7 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_current, reset_code
+from snnlite.neurons.base import (
+    Neuron,
+    check_current,
+    check_dtype,
+    check_float,
+    n_neurons,
+    reset_code,
+)
 
 __all__ = ["IF"]
 
@@ -57,31 +64,6 @@ def _if_scan(current, v, threshold, reset, spikes, trace):
                 trace[t, i] = v[i]
 
 
-def _check_float(name: str, value, positive: bool = False) -> float:
-    """Return ``value`` as a finite float (strictly positive if asked) or raise ValueError."""
-    value = float(value)
-    if not np.isfinite(value) or (positive and value <= 0):
-        kind = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return value
-
-
-def _check_dtype(dtype) -> np.dtype:
-    """Return ``np.dtype(dtype)`` if it is a floating dtype, else raise TypeError."""
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"state dtype must be floating (float32 or float64), got {dtype}")
-    return dtype
-
-
-def _n_neurons(batch: int, shape) -> int:
-    """``batch * prod(shape)`` after validating both."""
-    shape = (shape,) if np.isscalar(shape) else tuple(shape)
-    if int(batch) != batch or batch < 0 or any(int(s) != s or s < 0 for s in shape):
-        raise ValueError(f"batch and shape must be non-negative integers, got {batch}, {shape}")
-    return int(batch) * int(np.prod(shape, dtype=np.int64))
-
-
 class IF(Neuron):
     """Integrate-and-fire neuron (B9) with a choice of reset.
 
@@ -118,10 +100,10 @@ class IF(Neuron):
     """
 
     def __init__(self, threshold: float = 1.0, reset: str = "subtract", v_init: float = 0.0):
-        self.threshold = _check_float("threshold", threshold, positive=True)
+        self.threshold = check_float("threshold", threshold, positive=True)
         self._reset = reset_code(reset)
         self.reset = reset
-        self.v_init = _check_float("v_init", v_init)
+        self.v_init = check_float("v_init", v_init)
 
     def __repr__(self) -> str:
         return f"IF(threshold={self.threshold}, reset={self.reset!r}, v_init={self.v_init})"
@@ -138,8 +120,8 @@ class IF(Neuron):
         dtype : floating dtype, default float32
             Dtype of the membrane potential.
         """
-        n = _n_neurons(batch, shape)
-        return {"v": np.full(n, self.v_init, dtype=_check_dtype(dtype))}
+        n = n_neurons(batch, shape)
+        return {"v": np.full(n, self.v_init, dtype=check_dtype(dtype))}
 
     def scan(
         self, current: np.ndarray, state: dict, trace: np.ndarray | None = None

@@ -24,8 +24,14 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_current, reset_code
-from snnlite.neurons.if_neuron import _check_dtype, _check_float, _n_neurons
+from snnlite.neurons.base import (
+    Neuron,
+    check_current,
+    check_dtype,
+    check_float,
+    n_neurons,
+    reset_code,
+)
 
 __all__ = ["LIF"]
 
@@ -136,17 +142,17 @@ class LIF(Neuron):
     ):
         if alpha is not None and tau is not None:
             raise ValueError(f"give alpha or tau, not both (got alpha={alpha}, tau={tau})")
-        self.tau = None if tau is None else _check_float("tau", tau, positive=True)
-        self.dt = _check_float("dt", dt, positive=True)
+        self.tau = None if tau is None else check_float("tau", tau, positive=True)
+        self.dt = check_float("dt", dt, positive=True)
         if self.tau is not None:
             alpha = math.exp(-self.dt / self.tau)
         self.alpha = 0.99 if alpha is None else float(alpha)
         if not 0.0 < self.alpha <= 1.0:
             raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-        self.threshold = _check_float("threshold", threshold, positive=True)
+        self.threshold = check_float("threshold", threshold, positive=True)
         self._reset = reset_code(reset)
         self.reset = reset
-        self.v_init = _check_float("v_init", v_init)
+        self.v_init = check_float("v_init", v_init)
         if int(refractory) != refractory or refractory < 0:
             raise ValueError(f"refractory must be an integer >= 0, got {refractory!r}")
         self.refractory = int(refractory)
@@ -169,9 +175,9 @@ class LIF(Neuron):
         dtype : floating dtype, default float32
             Dtype of the membrane potential.
         """
-        n = _n_neurons(batch, shape)
+        n = n_neurons(batch, shape)
         return {
-            "v": np.full(n, self.v_init, dtype=_check_dtype(dtype)),
+            "v": np.full(n, self.v_init, dtype=check_dtype(dtype)),
             "ref": np.zeros(n, dtype=np.int32),
         }
 

@@ -11,10 +11,12 @@ from .dropout import Dropout
 from .io import load, load_metadata, save
 from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
+from .lsq import LSQ
 from .module import Module, Parameter, Sequential
 from .norm import BatchNorm, BatchNorm1d, BatchNorm2d
 from .optim import SGD, Adam, Optimizer
 from .pool import AvgPool2d, MaxPool2d
+from .quant import MedianQuant, TernaryConv2d, TernaryLinear, ternarize
 from .schedules import CosineLR, ExponentialLR, LRScheduler, StepLR
 from .train import History, evaluate, fit, predict
 
@@ -24,4 +26,6 @@ __all__ = [
     "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "MaxPool2d",
     "SGD", "Adam", "Optimizer", "CosineLR", "ExponentialLR", "LRScheduler", "StepLR",
     "History", "batches", "evaluate", "fit", "load", "load_metadata", "predict", "save",
+    "LSQ",
+    "MedianQuant", "TernaryConv2d", "TernaryLinear", "ternarize",
 ]

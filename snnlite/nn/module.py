@@ -40,7 +40,7 @@ class Parameter:
     __slots__ = ("data", "grad")
 
     def __init__(self, data: np.ndarray):
-        self.data = np.ascontiguousarray(data)
+        self.data = np.require(data, requirements="C")
         self.grad = np.zeros_like(self.data)
 
     def __repr__(self) -> str:

@@ -3,6 +3,7 @@
 from .context import SpikeCounts
 from .encoding import ConstantInput, analog, bernoulli, latency, poisson, regular
 from .layers import Readout, Reshape, SpikingLayer, split_bias
+from .maxpool import EventMaxPool
 from .network import SpikingNetwork
 from .residual import Residual
 from .result import SimulationResult
@@ -11,4 +12,5 @@ __all__ = [
     "ConstantInput", "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts",
     "SpikingLayer", "SpikingNetwork", "analog", "bernoulli", "latency", "poisson", "regular",
     "split_bias",
+    "EventMaxPool",
 ]

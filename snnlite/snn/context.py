@@ -24,7 +24,7 @@ def _count_kernel(spikes, pos, neg, step_pos, step_neg):  # pragma: no cover - c
         sp, sn = 0, 0
         for b in range(B):
             for i in range(N):
-                s = spikes[t, b, i]
+                s = int(spikes[t, b, i])  # int: no int8 overflow in plain Python
                 if s > 0:
                     pos[i] += s
                     sp += s
@@ -93,6 +93,12 @@ class RunContext:
         Layer name -> set of quantities (``"spikes"``, ``"v"``) to keep.
     neurons : dict
         Layer name -> flat per-sample neuron indices to keep (all when absent).
+
+    Attributes
+    ----------
+    t0 : int
+        Step index of the first step of the chunk being simulated: the layer-major engine
+        runs long simulations in chunks of steps, and the state carries over between chunks.
     """
 
     T: int
@@ -102,6 +108,7 @@ class RunContext:
     counts: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     v: dict = field(default_factory=dict)
+    t0: int = 0
     _state: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
 
@@ -129,24 +136,23 @@ class RunContext:
             return array
         return array.reshape(array.shape[:2] + (-1,))[:, :, np.asarray(idx)]
 
-    def _store(self, store: dict, layer, data: np.ndarray, t: int | None) -> None:
+    def _store(self, store: dict, layer, data: np.ndarray, t0: int) -> None:
         data = self._select(layer, data)
-        if t is None:
-            store[layer.name] = data
-            return
         if layer.name not in store:
             store[layer.name] = np.zeros((self.T,) + data.shape[1:], data.dtype)
-        store[layer.name][t] = data[0]
+        store[layer.name][t0:t0 + len(data)] = data
 
     def observe(self, layer, spikes: np.ndarray, trace: np.ndarray | None,
                 t: int | None = None) -> None:
         """Count ``spikes`` ``(steps, B, ...)`` of ``layer`` and keep what is recorded.
 
-        ``t`` is the step index when the step engine passes one step, None for all steps.
+        ``t`` is the step index when the step engine passes one step; None means the steps
+        of the current chunk, starting at :attr:`t0`.
         """
+        t = self.t0 if t is None else t
         if layer.name not in self.counts:
             self.counts[layer.name] = SpikeCounts.zeros(spikes.shape[2:], self.T)
-        count_spikes(spikes, self.counts[layer.name], 0 if t is None else t)
+        count_spikes(spikes, self.counts[layer.name], t)
         wanted = self.record.get(layer.name, ())
         if "spikes" in wanted:
             self._store(self.spikes, layer, spikes, t)

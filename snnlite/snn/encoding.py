@@ -102,6 +102,12 @@ class ConstantInput:
             raise IndexError(f"step {t} out of range for T = {self.T}")
         return self.value if t % self.T < self.steps_on else np.zeros_like(self.value)
 
+    def window(self, start: int, stop: int) -> ConstantInput:
+        """The steps ``start .. stop-1`` as a ConstantInput of ``stop - start`` steps."""
+        if not 0 <= start < stop <= self.T:
+            raise IndexError(f"window [{start}, {stop}) out of range for T = {self.T}")
+        return ConstantInput(self.value, stop - start, max(0, self.steps_on - start))
+
     def materialize(self) -> np.ndarray:
         """The full ``(T, B, ...)`` array."""
         out = np.zeros(self.shape, dtype=self.dtype)

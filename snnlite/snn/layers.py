@@ -110,19 +110,20 @@ class SpikingLayer:
         return out
 
     def current_seq(self, x, ctx) -> np.ndarray:
-        """Input current for all steps, ``(T, B, ...)`` in the run's dtype."""
-        T = ctx.T
-        if isinstance(x, ConstantInput):  # analog input: one synapse pass, not T
-            once = self._synaptic(x.value, ctx.dtype)
-            current = np.zeros((T,) + once.shape, once.dtype)
+        """Input current for the steps of ``x`` (the chunk starting at ``ctx.t0``),
+        ``(steps, B, ...)`` in the run's dtype."""
+        if isinstance(x, ConstantInput):  # analog input: one synapse pass per run, not T
+            once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
+            current = np.zeros((x.T,) + once.shape, once.dtype)
             current[: x.steps_on] = once
         else:
             flat = self._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
             current = flat.reshape(x.shape[:2] + flat.shape[1:])
         if self.bias is not None:
-            steps = T if self.bias_steps is None else min(self.bias_steps, T)
-            current[:steps] += _broadcast_bias(self.bias, current.ndim - 1).astype(
-                current.dtype, copy=False)
+            steps = len(current) if self.bias_steps is None else self.bias_steps - ctx.t0
+            if steps > 0:
+                current[:steps] += _broadcast_bias(self.bias, current.ndim - 1).astype(
+                    current.dtype, copy=False)
         return current
 
     def current_step(self, x, t: int, ctx) -> np.ndarray:
@@ -191,7 +192,11 @@ class Readout(SpikingLayer):
         self.amplitude, self.in_amplitude = 1.0, 1.0
 
     def forward_seq(self, x, ctx) -> np.ndarray:
-        return np.cumsum(self.current_seq(x, ctx), axis=0)
+        potential = np.cumsum(self.current_seq(x, ctx), axis=0)
+        carry = ctx.state(self, lambda: {"v": 0})
+        potential += carry["v"]
+        carry["v"] = potential[-1].copy()
+        return potential
 
     def forward_step(self, x, t: int, ctx) -> np.ndarray:
         potential = ctx.state(self, lambda: {"v": 0})

@@ -27,6 +27,10 @@ from .result import SimulationResult
 
 __all__ = ["SpikingNetwork"]
 
+#: Largest number of neuron values (steps x samples x neurons of the widest layer) that the
+#: layer-major engine processes at once; longer simulations run in chunks of steps.
+CHUNK_ELEMENTS = 2**23
+
 _ENCODERS = {"analog": lambda x, T, rng, t_in: analog(x, T, t_in=t_in),
              "poisson": lambda x, T, rng, t_in: poisson(x, T, rng=rng)}
 
@@ -91,8 +95,8 @@ class SpikingNetwork:
     # -- simulation ----------------------------------------------------------------------
     def run(self, x: np.ndarray, T: int, encoder: str | Callable | None = "analog", *,
             t_in: int | None = None, record: dict | None = None, neurons: dict | None = None,
-            engine: str = "layer", batch_size: int | None = None, dtype=np.float32,
-            rng=None, progress: bool = False) -> SimulationResult:
+            engine: str = "layer", batch_size: int | None = None, chunk: int | None = None,
+            dtype=np.float32, rng=None, progress: bool = False) -> SimulationResult:
         """Simulate ``T`` steps on a batch of inputs.
 
         Parameters
@@ -116,6 +120,10 @@ class SpikingNetwork:
             Layer-major (fast) or step-major (time outer loop).
         batch_size : int, optional
             Simulate in chunks of this many samples (all at once when None).
+        chunk : int, optional
+            Layer-major engine: steps processed at once (state carries over between chunks;
+            the spikes are the same for any chunk). By default as many as fit in
+            :data:`CHUNK_ELEMENTS` values of the widest layer.
         dtype : dtype
             Membrane/current dtype (float32 default; float64 for exactness tests).
         rng : Generator, int or None
@@ -141,13 +149,13 @@ class SpikingNetwork:
         parts = []
         for start in tqdm(range(0, n, size), desc="simulating", disable=not progress,
                           unit="batch"):
-            chunk = x[:, start:start + size] if encoder is None else x[start:start + size]
+            part = x[:, start:start + size] if encoder is None else x[start:start + size]
             ctx = RunContext(int(T), np.dtype(dtype), record, neurons or {})
-            inputs = self._encode(chunk, int(T), encoder, rng, t_in)
+            inputs = self._encode(part, int(T), encoder, rng, t_in)
             if not isinstance(inputs, ConstantInput):
                 ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], int(T))
                 count_spikes(np.sign(inputs).astype(np.int8), ctx.counts["input"])
-            out = self._run_layer(inputs, ctx) if engine == "layer" else \
+            out = self._run_layer(inputs, ctx, chunk) if engine == "layer" else \
                 self._run_step(inputs, ctx)
             parts.append(SimulationResult(out, ctx.counts, ctx.spikes, ctx.v))
         result = SimulationResult.concatenate(parts)
@@ -177,12 +185,34 @@ class SpikingNetwork:
             return out.reshape(out.shape[:2] + (-1,))
         return np.cumsum(out.reshape(out.shape[:2] + (-1,)), axis=0, dtype=np.int32)
 
-    def _run_layer(self, x, ctx) -> np.ndarray:
+    def _chunk_steps(self, x, ctx, chunk: int | None) -> int:
+        """Steps per layer-major chunk: all ``T`` unless the widest layer would exceed
+        :data:`CHUNK_ELEMENTS` values per chunk (then fewer, at least one)."""
+        if chunk is not None:
+            if chunk < 1:
+                raise ValueError(f"chunk must be >= 1, got {chunk}")
+            return int(chunk)
+        probe = RunContext(1, ctx.dtype)
+        h = x.window(0, 1) if isinstance(x, ConstantInput) else x[:1, :1]
+        if isinstance(h, ConstantInput):
+            h = ConstantInput(h.value[:1], 1, h.steps_on)
         for layer in self.layers:
-            x = layer.forward_seq(x, ctx)
-        if isinstance(x, ConstantInput):
-            raise ValueError("the network has no layer that processes the input")
-        return self._finish(x)
+            h = layer.forward_seq(h, probe)
+        widest = max([c.pos.size for c in probe.counts.values()] + [np.prod(h.shape[2:])])
+        batch = x.shape[1] if not isinstance(x, ConstantInput) else x.value.shape[0]
+        return int(np.clip(CHUNK_ELEMENTS // (widest * batch), 1, ctx.T))
+
+    def _run_layer(self, x, ctx, chunk: int | None = None) -> np.ndarray:
+        steps, outs = self._chunk_steps(x, ctx, chunk), []
+        for t0 in range(0, ctx.T, steps):
+            ctx.t0, t1 = t0, min(ctx.T, t0 + steps)
+            h = x.window(t0, t1) if isinstance(x, ConstantInput) else x[t0:t1]
+            for layer in self.layers:
+                h = layer.forward_seq(h, ctx)
+            if isinstance(h, ConstantInput):
+                raise ValueError("the network has no layer that processes the input")
+            outs.append(h)
+        return self._finish(outs[0] if len(outs) == 1 else np.concatenate(outs))
 
     def _run_step(self, x, ctx) -> np.ndarray:
         steps = []

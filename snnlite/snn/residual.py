@@ -72,7 +72,8 @@ class Residual:
         last = self.branch[-1]
         current = last.current_seq(h, ctx)
         if isinstance(x, ConstantInput):
-            current[: x.steps_on] += self._shortcut(x.value, current.dtype)
+            current[: x.steps_on] += ctx.cache(self, "shortcut",
+                                               lambda: self._shortcut(x.value, current.dtype))
         else:
             flat = self._shortcut(x.reshape((-1,) + x.shape[2:]), current.dtype)
             current += flat.reshape(current.shape)

@@ -92,3 +92,17 @@ def test_amplitude_counted_as_sops_when_asked():
     plain = count_ops(net, res).rows[1]["sops"]
     weighted = count_ops(net, res, amplitude_sops=True).rows[1]["sops"]
     assert plain == 6 * 3 and weighted == 4 * plain
+
+
+def test_event_maxpool_output_events_feed_the_next_layer():
+    from snnlite.snn import EventMaxPool
+
+    conv = nn.Conv2d(1, 1, 1, bias=False)
+    conv.weight.data[...] = 1.0
+    net = SpikingNetwork([SpikingLayer(conv, IF(0.5), name="c"), EventMaxPool(2, name="mp"),
+                          Reshape(nn.Flatten()), Readout(nn.Linear(4, 3))])
+    res = net.run(np.random.default_rng(0).random((2, 1, 4, 4)), 6)
+    rows = count_ops(net, res).rows
+    assert [r["layer"] for r in rows] == ["c", "layer3"]
+    pooled = res.counts["mp"].pos.sum() / 2
+    assert rows[1]["events_in"] == pooled and rows[1]["sops"] == 3 * pooled

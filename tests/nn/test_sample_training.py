@@ -1,6 +1,5 @@
 """A small CNN learns the bundled MNIST sample quickly (no dataset needed)."""
 
-import numpy as np
 
 from snnlite import nn
 from snnlite.datasets import load_mnist_sample, to_float

@@ -1,0 +1,233 @@
+"""The QFFS neuron of Li, Ma & Furber 2022 (Algorithm 1; B14-B16).
+
+An IF neuron with reset by subtraction and three switchable additions that suppress
+"occasional noise" (spec ``seeds-spec.md`` §3.4, §3.5): a 0.5 threshold pre-charge, a cap on
+the net spike count and negative spikes. Per step ``t`` (``th`` the threshold, ``Z`` the net
+spike count)::
+
+    V(t) <- V(t-1) + I(t)                                           (B14) integrate
+    z(t)  = +1  if V(t) >= th  and  Z(t-1) < Z_max                  (B15) spike (cap)
+            -1  if V(t) < 0    and  Z(t-1) > 0   (negative=True)          negative spike
+             0  otherwise
+    V(t) <- V(t) - th * z(t)                                        (B14) -th / +th
+    Z(t)  = Z(t-1) + z(t)                                           (B16) net count
+
+``V(0) = th / 2`` with ``precharge=True`` (else 0), ``Z(0) = 0``; ``Z_max = inf`` when
+``z_max`` is None. The two spike conditions exclude each other because ``th > 0``.
+Switching off ``precharge``, ``negative`` or the cap gives the ablations of §6.1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnlite._jit import njit
+from snnlite.neurons.base import Neuron, check_current, check_dtype, check_float, n_neurons
+
+__all__ = ["QFFS"]
+
+_NO_CAP = np.iinfo(np.int32).max  # Z_max of an uncapped neuron: Z is int32
+
+
+@njit
+def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace):
+    """Advance QFFS neurons over ``T`` steps (B14-B16), in place.
+
+    Parameters
+    ----------
+    current : (T, N) float array
+        Input current ``I(t)`` per step and neuron.
+    v : (N,) float array
+        Membrane potential; updated in place.
+    z : (N,) int32 array
+        Net spike count ``Z``; updated in place.
+    threshold : float scalar
+        ``th`` (same dtype as ``v``, so that compiled and interpreted runs agree bit for bit).
+    z_max : int
+        Cap on ``Z`` (``2**31 - 1`` for no cap).
+    negative : bool
+        Whether negative spikes are allowed.
+    spikes : (T, N) int8 array
+        Output; every entry is written (-1, 0 or +1).
+    trace : (T, N) float array or (0, N) array
+        Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
+        "not recorded".
+    """
+    record = trace.shape[0] > 0
+    for t in range(current.shape[0]):
+        for i in range(current.shape[1]):
+            v[i] += current[t, i]  # B14: integrate
+            if v[i] >= threshold and z[i] < z_max:  # B15: positive spike below the cap
+                spikes[t, i] = 1
+                v[i] -= threshold
+                z[i] += 1  # B16
+            elif negative and v[i] < 0 and z[i] > 0:  # B15: negative spike
+                spikes[t, i] = -1
+                v[i] += threshold
+                z[i] -= 1  # B16
+            else:
+                spikes[t, i] = 0
+            if record:
+                trace[t, i] = v[i]
+
+
+class QFFS(Neuron):
+    """QFFS neuron (Algorithm 1, B14-B16): IF with pre-charge, spike cap and negative spikes.
+
+    Parameters
+    ----------
+    threshold : float, default 1.0
+        Firing threshold ``th > 0`` (B19: ``th = (2**b - 1) * s`` after conversion).
+    z_max : int or None, default None
+        Cap ``Z_max >= 0`` on the net spike count (B20: ``2**b - 1``); None means no cap.
+    precharge : bool, default True
+        Start from ``V(0) = th / 2`` (turns the count into a rounding of the input), else 0.
+    negative : bool, default True
+        Allow negative spikes (when ``V < 0`` and ``Z > 0``).
+
+    Raises
+    ------
+    ValueError
+        If ``threshold`` is not a finite number > 0 or ``z_max`` is not None or an integer
+        in ``[0, 2**31 - 1]``.
+    TypeError
+        If ``precharge`` or ``negative`` is not a bool.
+
+    Notes
+    -----
+    State: ``{"v": (N,) float, "z": (N,) int32}`` (``z`` is the net count ``Z``). Spikes are
+    ``int8`` in {-1, 0, +1}. The neuron always resets by subtraction. See the module
+    docstring for the update and :meth:`level` for the count it converges to.
+
+    Examples
+    --------
+    Spec §6.2, row ``u = 0.5``: ``th = 0.75``, ``Z_max = 3``, input for 3 steps, 3 silent.
+
+    >>> import numpy as np
+    >>> neuron = QFFS(threshold=0.75, z_max=3)
+    >>> state = neuron.init_state(1, 1, dtype=np.float64)
+    >>> neuron.scan(np.array([[0.5]] * 3 + [[0.0]] * 3), state)[:, 0].tolist()
+    [1, 0, 1, 0, 0, 0]
+    >>> int(state["z"][0]), float(state["v"][0]), int(neuron.level(3 * 0.5))
+    (2, 0.375, 2)
+    """
+
+    def __init__(self, threshold: float = 1.0, z_max: int | None = None,
+                 precharge: bool = True, negative: bool = True):
+        self.threshold = check_float("threshold", threshold, positive=True)
+        if z_max is not None and (isinstance(z_max, bool) or not isinstance(
+                z_max, (int, np.integer)) or not 0 <= z_max <= _NO_CAP):
+            raise ValueError(f"z_max must be None or an integer in [0, {_NO_CAP}], "
+                             f"got {z_max!r}")
+        for name, flag in (("precharge", precharge), ("negative", negative)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {flag!r}")
+        self.z_max = None if z_max is None else int(z_max)
+        self.precharge, self.negative = bool(precharge), bool(negative)
+
+    @property
+    def v_init(self) -> float:
+        """``V(0)``: ``th / 2`` with pre-charge, else 0."""
+        return 0.5 * self.threshold if self.precharge else 0.0
+
+    def __repr__(self) -> str:
+        return (f"QFFS(threshold={self.threshold}, z_max={self.z_max}, "
+                f"precharge={self.precharge}, negative={self.negative})")
+
+    def init_state(self, batch: int, shape, dtype=np.float32) -> dict:
+        """Fresh state ``{"v": full(N, v_init), "z": zeros(N, int32)}``.
+
+        Parameters
+        ----------
+        batch : int
+            Number of samples.
+        shape : int or tuple of int
+            Per-sample population shape, e.g. ``(C, H, W)``.
+        dtype : floating dtype, default float32
+            Dtype of the membrane potential.
+        """
+        n = n_neurons(batch, shape)
+        return {"v": np.full(n, self.v_init, dtype=check_dtype(dtype)),
+                "z": np.zeros(n, dtype=np.int32)}
+
+    def scan(
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Advance over ``T`` steps; ``state`` is updated in place.
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current per step (B14, ``I(t)``).
+        state : dict
+            ``{"v": (N,) float, "z": (N,) int32}`` from :meth:`init_state`.
+        trace : (T, N) float array, optional
+            If given, receives the membrane potential after each step (after reset).
+
+        Returns
+        -------
+        spikes : (T, N) int8 array in {-1, 0, +1}
+        """
+        current = check_current(current, state, trace)
+        v = state["v"]
+        spikes = np.empty(current.shape, dtype=np.int8)
+        if trace is None:
+            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
+        z_max = _NO_CAP if self.z_max is None else self.z_max
+        _qffs_scan(current, v, state["z"], v.dtype.type(self.threshold), z_max,
+                   self.negative, spikes, trace)
+        return spikes
+
+    def rate(self, current) -> np.ndarray:
+        """Long-run spikes per step for a constant current ``I`` per step: ``clip(I / th, 0, 1)``.
+
+        The contract's rate (:mod:`snnlite.neurons.base`), as for the IF neuron with reset by
+        subtraction. The quantity a converted QFFS network is built around is the final count
+        of a finite input, :meth:`level`.
+
+        Parameters
+        ----------
+        current : array_like of float
+            Constant input current per step, any shape.
+
+        Returns
+        -------
+        float64 array of the same shape, values in [0, 1].
+        """
+        return np.clip(np.asarray(current, dtype=np.float64) / self.threshold, 0.0, 1.0)
+
+    def level(self, total_current) -> np.ndarray:
+        """Final net count ``Z`` after the input stops and the neuron has settled.
+
+        For a neuron that received the total current ``S = sum_t I(t)`` and then enough
+        silent steps::
+
+            Z = clip(floor(S / th + 1/2), 0, Z_max)   with pre-charge (round half up)
+            Z = clip(floor(S / th), 0, Z_max)         without
+
+        This is the quantized ANN level of §3.6 (``S = T_in * u``, ``th = T_in * s`` gives
+        ``round_half_up(u / s)``), the count that property tests compare simulations with.
+
+        Parameters
+        ----------
+        total_current : array_like of float
+            Total input current ``S`` of each neuron, any shape.
+
+        Returns
+        -------
+        int64 array of the same shape.
+
+        Notes
+        -----
+        Silent steps only move ``V`` towards ``[0, th)``, one spike per step, so the neuron
+        settles after at most about ``|V| / th + 1`` of them; then ``V = V(0) + S - th Z``
+        with ``0 <= V < th`` unless ``Z`` is at 0 or at the cap, which is the formula above.
+        Without negative spikes the settled count is only bounded below by it: a neuron that
+        fired early and received negative input later ends with ``V < 0`` and too many
+        spikes (occasional noise, §3.4; spec §6.1 example B). The formula assumes no tie:
+        when ``S / th + V(0) / th`` is an integer, floating-point sums decide.
+        """
+        s = np.asarray(total_current, dtype=np.float64)
+        count = np.floor((s + self.v_init) / self.threshold)
+        upper = np.inf if self.z_max is None else self.z_max
+        return np.clip(count, 0, upper).astype(np.int64)
