@@ -82,8 +82,9 @@ class ThresholdBalancing:
         target = net.layers[index]
         for start in range(0, len(x), self.batch_size):
             batch = x[start:start + self.batch_size]
-            ctx = RunContext(self.chunk, np.dtype(np.float32))
-            for t0 in range(0, self.T, self.chunk):
+            ctx = RunContext(self.T, np.dtype(np.float32))
+            for t0 in range(0, self.T, self.chunk):  # the state carries over between chunks
+                ctx.t0 = t0
                 h = (self.encoder or poisson)(batch, min(self.chunk, self.T - t0), rng=rng)
                 for layer in net.layers[:index]:
                     h = layer.forward_seq(h, ctx)
