@@ -183,6 +183,7 @@ class Readout(SpikingLayer):
     """
 
     spiking = False
+    is_readout = True
 
     def __init__(self, synapse: Module, *, bias: np.ndarray | None = None,
                  bias_steps: int | None = None, name: str | None = None):

@@ -22,7 +22,6 @@ from tqdm import tqdm
 from ..nn.init import as_rng
 from .context import RunContext, SpikeCounts, count_spikes
 from .encoding import ConstantInput, analog, poisson
-from .layers import Readout
 from .result import SimulationResult
 
 __all__ = ["SpikingNetwork"]
@@ -43,8 +42,9 @@ class SpikingNetwork:
     layers : list
         :class:`~snnlite.snn.layers.SpikingLayer`, :class:`~snnlite.snn.layers.Reshape`,
         :class:`~snnlite.snn.residual.Residual`, pooling layers, and optionally a final
-        :class:`~snnlite.snn.layers.Readout`. If the last layer spikes, the output is its
-        accumulated spike count.
+        readout (a layer with ``is_readout = True`` whose output already is the per-step
+        readout value, such as :class:`~snnlite.snn.layers.Readout`). If the last layer is a
+        plain spiking layer, the output is its accumulated spike count.
 
     Examples
     --------
@@ -63,7 +63,7 @@ class SpikingNetwork:
         if not layers:
             raise ValueError("a network needs at least one layer")
         for i, layer in enumerate(layers[:-1]):
-            if isinstance(layer, Readout):
+            if getattr(layer, "is_readout", False):
                 raise ValueError(f"layer {i} is a Readout; only the last layer may be one")
         self.layers = list(layers)
         self._name_layers(self.layers, "layer")
@@ -180,8 +180,7 @@ class SpikingNetwork:
 
     def _finish(self, out: np.ndarray) -> np.ndarray:
         """Turn the last layer's output into per-step readout values ``(T, B, K)``."""
-        last = self.layers[-1]
-        if isinstance(last, Readout):
+        if getattr(self.layers[-1], "is_readout", False):  # already per-step readout values
             return out.reshape(out.shape[:2] + (-1,))
         return np.cumsum(out.reshape(out.shape[:2] + (-1,)), axis=0, dtype=np.int32)
 
