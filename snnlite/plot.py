@@ -288,7 +288,7 @@ def accuracy_vs_time(curves, ax: Axes | None = None, reference: Mapping[str, flo
 
 def response_curve(ann_activation, snn_count, ax: Axes | None = None, T: int | None = None,
                    ideal: bool = True, scale: float = 1.0, max_points: int = 20_000,
-                   title: str | None = None) -> Axes:
+                   title: str | None = None, xlabel: str = "ANN activation") -> Axes:
     """Scatter of ANN activation against SNN spike count (or rate), one point per neuron.
 
     Parameters
@@ -310,6 +310,9 @@ def response_curve(ann_activation, snn_count, ax: Axes | None = None, T: int | N
         Draw at most this many points: a fixed-seed random subset (deterministic).
     title : str, optional
         Axes title.
+
+    xlabel : str
+        Label of the x axis (for example "quantized ANN level").
 
     Returns
     -------
@@ -343,7 +346,7 @@ def response_curve(ann_activation, snn_count, ax: Axes | None = None, T: int | N
         ax.plot(ends, scale * ends, ls="--", lw=1.0, color=GUIDE_COLOR, label="ideal")
         ax.legend(fontsize="small")
     ylabel = "SNN spike count" if T is None else "SNN rate (spikes / step)"
-    return _label(ax, "ANN activation", ylabel, title)
+    return _label(ax, xlabel, ylabel, title)
 
 
 def receptive_fields(weights, shape: tuple[int, int] = (28, 28), ax: Axes | None = None,

@@ -87,11 +87,18 @@ class DataNormalization:
         self.scales_ = np.maximum(np.asarray(scales, np.float64), 1e-12)
         return self
 
-    def transform(self) -> SpikingNetwork:
-        """The spiking network (a fresh object at every call)."""
+    def transform(self, reset: str | None = None) -> SpikingNetwork:
+        """The spiking network (a fresh object at every call).
+
+        Parameters
+        ----------
+        reset : {"subtract", "zero"}, optional
+            Override the estimator's reset mode for this network (no refit needed).
+        """
         if not hasattr(self, "scales_"):
             raise RuntimeError("call fit() before transform()")
         lam = np.concatenate([[1.0], self.scales_, [1.0]])
         w = [lam[i] / lam[i + 1] for i in range(len(self.stages_))]
         b = [1.0 / lam[i + 1] for i in range(len(self.stages_))]
-        return build_network(self.stages_, np.ones(len(self.stages_)), w, b, self.reset)
+        return build_network(self.stages_, np.ones(len(self.stages_)), w, b,
+                             reset or self.reset)

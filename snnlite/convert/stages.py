@@ -20,7 +20,7 @@ from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d
 from .bn_fold import fold_batchnorm
 
-__all__ = ["Stage", "split_stages", "stage_activations"]
+__all__ = ["Stage", "split_stages", "stage_activations", "stage_outputs"]
 
 _LINEAR = (Conv2d, Linear, AvgPool2d, Flatten)
 _ACTIVATIONS = (ReLU, ClippedReLU)
@@ -87,3 +87,9 @@ def stage_activations(stages: list[Stage], x: np.ndarray, batch_size: int = 256)
                 h = stage.activation.forward(h)
             outs.append(h)
         yield outs
+
+
+def stage_outputs(stages: list[Stage], x: np.ndarray, batch_size: int = 256) -> list[np.ndarray]:
+    """Every stage's output for all inputs ``x``, one array ``(N, ...)`` per stage."""
+    return [np.concatenate(parts) for parts in zip(*stage_activations(stages, x, batch_size),
+                                                   strict=True)]

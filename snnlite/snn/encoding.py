@@ -271,6 +271,12 @@ def latency(x, T: int, threshold: float = 0.0) -> np.ndarray:
     -------
     (T, B, ...) int8 array in {0, 1}, at most one spike per input.
 
+    Notes
+    -----
+    The spike times depend on ``T``: the first ``t`` steps of a ``T``-step code are not a
+    ``t``-step code, so ``accuracy_per_step()[t - 1]`` of a ``T``-step run is not the accuracy
+    of a ``t``-step run.
+
     Raises
     ------
     ValueError

@@ -118,3 +118,16 @@ def test_threshold_balancing_layer_by_layer():
     net = a.transform()
     assert net.layers[1].neuron.threshold == pytest.approx(a.thresholds_[1])
     assert a.thresholds_[1] != pytest.approx(a.thresholds_[0])
+
+
+def test_stage_outputs_and_reset_override():
+    from snnlite.convert import stage_outputs
+
+    model, x = trained_bn_net(4)
+    conv = DataNormalization().fit(model, np.abs(x))
+    outs = stage_outputs(conv.stages_, np.abs(x), batch_size=10)
+    np.testing.assert_allclose(outs[-1], model(np.abs(x)), rtol=1e-10)
+    np.testing.assert_allclose(outs[0].max(), conv.scales_[0])
+    net = conv.transform(reset="zero")
+    assert all(layer.neuron.reset == "zero" for layer in net.spiking_layers())
+    assert conv.transform().spiking_layers()[0].neuron.reset == "subtract"
