@@ -17,7 +17,7 @@ __all__ = ["qffs_lenet", "quantize"]
 
 
 def qffs_lenet(hidden: int = 128, rng=0) -> nn.Sequential:
-    """Float LeNet with BatchNorm and max pooling: ``32C5-BN-ReLU-MP2-64C5-BN-ReLU-MP2-<hidden>-10``.
+    """Float LeNet with BatchNorm and max pooling, ``32C5-BN-ReLU-MP2-64C5-BN-ReLU-MP2-h-10``.
 
     Input ``(B, 1, 28, 28)``, logits ``(B, 10)``. :func:`quantize` turns it into the QANN.
     """

@@ -17,6 +17,7 @@ from .norm import BatchNorm, BatchNorm1d, BatchNorm2d
 from .optim import SGD, Adam, Optimizer
 from .pool import AvgPool2d, MaxPool2d
 from .quant import MedianQuant, TernaryConv2d, TernaryLinear, ternarize
+from .residual import ResidualBlock
 from .schedules import CosineLR, ExponentialLR, LRScheduler, StepLR
 from .train import History, evaluate, fit, predict
 
@@ -26,6 +27,6 @@ __all__ = [
     "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "MaxPool2d",
     "SGD", "Adam", "Optimizer", "CosineLR", "ExponentialLR", "LRScheduler", "StepLR",
     "History", "batches", "evaluate", "fit", "load", "load_metadata", "predict", "save",
-    "LSQ",
+    "LSQ", "ResidualBlock",
     "MedianQuant", "TernaryConv2d", "TernaryLinear", "ternarize",
 ]

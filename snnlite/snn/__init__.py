@@ -1,6 +1,7 @@
 """Spiking networks: layers (synapse + neuron), encoders, readout, engines, results."""
 
 from .context import SpikeCounts
+from .count_readout import CountReadout
 from .encoding import ConstantInput, analog, bernoulli, latency, poisson, regular
 from .layers import Readout, Reshape, SpikingLayer, split_bias
 from .maxpool import EventMaxPool
@@ -9,7 +10,8 @@ from .residual import Residual
 from .result import SimulationResult
 
 __all__ = [
-    "ConstantInput", "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts",
+    "ConstantInput", "CountReadout", "Readout", "Reshape", "Residual", "SimulationResult",
+    "SpikeCounts",
     "SpikingLayer", "SpikingNetwork", "analog", "bernoulli", "latency", "poisson", "regular",
     "split_bias",
     "EventMaxPool",
