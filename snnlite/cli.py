@@ -8,7 +8,8 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-REPRODUCTIONS = {"classic-mnist": "snnlite.experiments.classic_mnist"}
+REPRODUCTIONS = {"classic-mnist": "snnlite.experiments.classic_mnist",
+                 "qffs-mnist": "snnlite.experiments.qffs_mnist"}
 
 
 def _demo(args) -> int:

@@ -16,15 +16,19 @@ from ..nn.init import as_rng
 __all__ = ["qffs_lenet", "quantize"]
 
 
-def qffs_lenet(hidden: int = 128, rng=0) -> nn.Sequential:
+def qffs_lenet(hidden: int = 128, pool: str = "max", rng=0) -> nn.Sequential:
     """Float LeNet with BatchNorm and max pooling, ``32C5-BN-ReLU-MP2-64C5-BN-ReLU-MP2-h-10``.
 
     Input ``(B, 1, 28, 28)``, logits ``(B, 10)``. :func:`quantize` turns it into the QANN.
+    ``pool="avg"`` gives the average-pooling variant of the pooling ablation.
     """
+    if pool not in ("max", "avg"):
+        raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
     rng = as_rng(rng)
+    pool_cls = nn.MaxPool2d if pool == "max" else nn.AvgPool2d
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, rng=rng), nn.BatchNorm(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 5, rng=rng), nn.BatchNorm(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 5, rng=rng), nn.BatchNorm(32), nn.ReLU(), pool_cls(2),
+        nn.Conv2d(32, 64, 5, rng=rng), nn.BatchNorm(64), nn.ReLU(), pool_cls(2),
         nn.Flatten(), nn.Linear(1024, hidden, rng=rng), nn.BatchNorm(hidden), nn.ReLU(),
         nn.Linear(hidden, 10, rng=rng),
     )
