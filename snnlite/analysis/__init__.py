@@ -1,5 +1,21 @@
-"""Analysis of simulations: spike, SOP, MAC and energy counts."""
+"""Analysis of simulations: spike, SOP, MAC and energy counts; conversion-noise attribution."""
 
+from .noise import (
+    CATEGORIES,
+    Decomposition,
+    LayerNoise,
+    attribute,
+    decompose,
+    format_table,
+    net_counts,
+    noise_table,
+    plot_noise,
+    rate_coding_noise,
+)
 from .ops import EnergyModel, OpsReport, count_ops, fan_out, macs
 
-__all__ = ["EnergyModel", "OpsReport", "count_ops", "fan_out", "macs"]
+__all__ = [
+    "CATEGORIES", "Decomposition", "EnergyModel", "LayerNoise", "OpsReport", "attribute",
+    "count_ops", "decompose", "fan_out", "format_table", "macs", "net_counts", "noise_table",
+    "plot_noise", "rate_coding_noise",
+]
