@@ -5,6 +5,8 @@ from .bn_fold import fold_batchnorm
 from .normalize import DataNormalization, build_network
 from .qffs import QFFSConverter, qann_levels
 from .stages import Stage, split_stages, stage_activations, stage_outputs
+from .zou import ZouConverter
 
-__all__ = ["DataNormalization", "QFFSConverter", "Stage", "ThresholdBalancing", "build_network",
-           "fold_batchnorm", "split_stages", "stage_activations", "stage_outputs", "qann_levels"]
+__all__ = ["DataNormalization", "QFFSConverter", "Stage", "ThresholdBalancing", "ZouConverter",
+           "build_network", "fold_batchnorm", "qann_levels", "split_stages", "stage_activations",
+           "stage_outputs"]

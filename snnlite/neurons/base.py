@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = [
     "Neuron", "RESET_MODES", "channel_param", "check_current", "check_dtype", "check_float",
-    "expand_channels", "n_neurons", "per_channel", "reset_code",
+    "expand_channels", "n_neurons", "per_channel", "reset_code", "short_repr",
 ]
 
 #: Reset modes understood by the IF and LIF kernels, with the integer code the kernels use.
@@ -148,6 +148,13 @@ def per_channel(param: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
     shape = [1] * x.ndim
     shape[axis] = param.size
     return param.reshape(shape)
+
+
+def short_repr(values: np.ndarray) -> str:
+    """A per-channel parameter in a few characters (long arrays are abbreviated)."""
+    values = np.asarray(values)
+    return repr(values.item()) if values.size == 1 else np.array2string(
+        values.ravel(), threshold=6, edgeitems=2, precision=4)
 
 
 class Neuron:

@@ -29,6 +29,7 @@ from snnlite.neurons.base import (
     check_dtype,
     expand_channels,
     per_channel,
+    short_repr,
 )
 
 __all__ = ["BurstEncoder"]
@@ -117,7 +118,7 @@ class BurstEncoder(Neuron):
         self.t_enc = int(t_enc)
 
     def __repr__(self) -> str:
-        return (f"BurstEncoder(d1={self.d1.tolist()}, b01={self.b01.tolist()}, "
+        return (f"BurstEncoder(d1={short_repr(self.d1)}, b01={short_repr(self.b01)}, "
                 f"t_enc={self.t_enc})")
 
     def init_state(self, batch: int, shape, dtype=np.float32) -> dict:

@@ -36,6 +36,7 @@ from snnlite.neurons.base import (
     check_float,
     expand_channels,
     per_channel,
+    short_repr,
 )
 
 __all__ = ["DynamicThreshold"]
@@ -225,7 +226,8 @@ class DynamicThreshold(Neuron):
 
     def __repr__(self) -> str:
         mode = f", integer=True, scale={self.scale}" if self.integer else ""
-        return f"DynamicThreshold(d={self.d.tolist()}, b0={self.b0.tolist()}, eps={self.eps}{mode})"
+        return (f"DynamicThreshold(d={short_repr(self.d)}, b0={short_repr(self.b0)}, "
+                f"eps={self.eps}{mode})")
 
     def init_state(self, batch: int, shape, dtype=np.float32) -> dict:
         """Fresh state: ``m = 0``, ``c = 0`` and the per-neuron ``d``, ``b0``.

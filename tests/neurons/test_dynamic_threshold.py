@@ -350,4 +350,6 @@ def test_bad_scan_arguments():
 
 def test_repr():
     assert "integer=True, scale=2" in repr(DynamicThreshold(1.0, -0.5, integer=True, scale=2))
-    assert repr(DynamicThreshold([1.0, 2.0], 0.0)).startswith("DynamicThreshold(d=[1.0, 2.0]")
+    assert repr(DynamicThreshold([1.0, 2.0], 0.0)).startswith("DynamicThreshold(d=[1. 2.]")
+    long = repr(DynamicThreshold(np.arange(1, 1001.0), 0.0))
+    assert "..." in long and len(long) < 150  # a LeNet's 1000 channels stay readable
