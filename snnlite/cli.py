@@ -9,7 +9,8 @@ from pathlib import Path
 __all__ = ["main"]
 
 REPRODUCTIONS = {"classic-mnist": "snnlite.experiments.classic_mnist",
-                 "qffs-mnist": "snnlite.experiments.qffs_mnist"}
+                 "qffs-mnist": "snnlite.experiments.qffs_mnist",
+                 "zou-mnist": "snnlite.experiments.zou_mnist"}
 
 
 def _demo(args) -> int:

@@ -1,0 +1,133 @@
+"""``snnlite reproduce zou-mnist``: the all-integer LeNet of Zou et al. for k = 0, 1, 2.
+
+For each quantization level ``k``: train the ternary-weight LeNet of
+:func:`~snnlite.experiments.zou_models.zou_lenet` on full MNIST (Adam, lr 1e-3 with cosine
+decay, batch 128; the paper trains 200 epochs, we train far fewer and say so), convert it with
+:class:`~snnlite.convert.ZouConverter` in integer mode (S = 10 000), simulate 30 steps
+(spec §2.5) and report, like the paper's Table 1: quantized-ANN accuracy, SNN accuracy per
+step, the final stable step, spikes per neuron, the negative/positive spike ratio and the
+ANN/SNN operation ratio with 1 MAC = 4 SOPs (spec §2.8), next to the paper's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import nn
+from ..analysis import count_ops
+from ..convert import ZouConverter
+from ..datasets import load_mnist, to_float
+from .zou_models import count_spiking_neurons, zou_lenet
+
+__all__ = ["PAPER", "train_lenet", "evaluate", "stable_step", "main"]
+
+#: The paper's LeNet/MNIST numbers (spec §5.1) for the comparison table.
+PAPER = {"accuracy_k0": 0.9945, "stable_step_k0": 4, "op_ratio": {0: 7.2, 1: 3.7, 2: 1.9},
+         "neg_pos_ratio": "0.15-0.20"}
+
+
+def train_lenet(k: int, data, epochs: int = 5, seed: int = 0, progress: bool = True):
+    """Train the ternary LeNet at level ``k``; return it with its training seconds."""
+    model = zou_lenet(k=k, rng=seed)
+    opt = nn.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    nn.fit(model, data[:2], epochs, 128, opt, scheduler=nn.CosineLR(opt, epochs), rng=seed,
+           progress=progress)
+    return model, time.perf_counter() - start
+
+
+def stable_step(accuracy: np.ndarray) -> int:
+    """First step (1-based) after which the accuracy never changes again."""
+    changed = np.flatnonzero(accuracy != accuracy[-1])
+    return int(changed[-1] + 2) if changed.size else 1
+
+
+def evaluate(model, x, y, T: int = 30, integer: bool = True, batch_size: int = 500,
+             progress: bool = False) -> dict:
+    """Convert ``model`` and simulate; return accuracies, counts and the op ratio."""
+    conv = ZouConverter(integer=integer).fit(model)
+    net = conv.transform()
+    res = net.run(x, T, t_in=1, batch_size=batch_size, progress=progress)
+    acc = res.accuracy_per_step(y)
+    ops = count_ops(net, res, amplitude_sops=True)  # an encoder spike of amplitude 2^K = 2^K SOPs
+    # spec §2.8: the encoding layer's own input MACs are excluded, the final dense included
+    driven, hidden = ops.rows[1:], ops.rows[1:-1]
+    pos = sum(r["spikes_pos"] for r in hidden)
+    neg = sum(r["spikes_neg"] for r in hidden)
+    neurons = count_spiking_neurons(model, x.shape[1:])
+    ann_macs = sum(r["macs"] for r in driven)
+    sops = sum(r["sops"] for r in driven)
+    return {"accuracy": acc, "stable_step": stable_step(acc), "pos_per_neuron": pos / neurons,
+            "neg_per_neuron": neg / neurons, "spikes_per_neuron": (pos + neg) / neurons,
+            "neg_pos_ratio": neg / max(pos, 1e-12),
+            "op_ratio": 4 * ann_macs / max(sops, 1e-12), "predictions": res.predictions()[-1],
+            "ops": ops}
+
+
+def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
+         T: int = 30, levels=(0, 1, 2), quick: bool = False) -> dict:
+    """Train (or load from ``out``), convert and simulate each ``k``; write the table and
+    figures to ``out``. ``quick`` evaluates 1 000 test images only."""
+    from .. import plot
+
+    out.mkdir(parents=True, exist_ok=True)
+    x_train, y_train = load_mnist("train")
+    x_test, y_test = load_mnist("test")
+    data = (to_float(x_train), y_train)
+    x_test = to_float(x_test)
+    if quick:
+        x_test, y_test = x_test[:1000], y_test[:1000]
+    rows = {}
+    for k in levels:
+        path = out / f"zou_lenet_k{k}.npz"
+        if path.exists() and not retrain:
+            model, seconds = nn.load(zou_lenet(k=k, rng=seed), path), None
+        else:
+            model, seconds = train_lenet(k, data, epochs or 5, seed)
+            nn.save(model, path, metadata={"k": k, "seed": seed, "epochs": epochs or 5,
+                                           "train_seconds": round(seconds)})
+        ann = nn.evaluate(model, x_test, y_test)["accuracy"]
+        start = time.perf_counter()
+        run = evaluate(model, x_test, y_test, T)
+        float_run = evaluate(model, x_test, y_test, T, integer=False)
+        run["integer_equals_float"] = bool(np.array_equal(run["predictions"],
+                                                          float_run["predictions"]))
+        run.update(ann=ann, train_seconds=seconds, sim_seconds=time.perf_counter() - start)
+        rows[k] = run
+    lines = ["| k | QANN | SNN (final) | stable step | SNN at steps 1..8 | spikes/neuron | "
+             "neg/pos | ANN/SNN ops | int = float |", "|---" * 9 + "|"]
+    for k, r in rows.items():
+        lines.append(f"| {k} | {100 * r['ann']:.2f} | {100 * r['accuracy'][-1]:.2f} | "
+                     f"{r['stable_step']} | " + " ".join(f"{100 * a:.1f}" for a in
+                                                         r["accuracy"][:8]) +
+                     f" | {r['spikes_per_neuron']:.3f} | {r['neg_pos_ratio']:.3f} | "
+                     f"{r['op_ratio']:.2f} | {r['integer_equals_float']} |")
+    lines.append(f"\nPaper (spec §5.1): k = 0 SNN {100 * PAPER['accuracy_k0']:.2f} % stable after "
+                 f"{PAPER['stable_step_k0']} steps; op ratios {PAPER['op_ratio']}; "
+                 f"neg/pos {PAPER['neg_pos_ratio']}.")
+    lines.append(f"seed {seed}; {len(y_test)} test images; " + ", ".join(
+        f"k={k}: train {r['train_seconds'] or 'cached'} s, simulate {r['sim_seconds']:.0f} s"
+        for k, r in rows.items()))
+    text = "\n".join(lines)
+    (out / "zou_mnist.md").write_text(text + "\n")
+    (out / "zou_mnist.json").write_text(json.dumps({str(k): {
+        "ann": r["ann"], "accuracy": r["accuracy"].tolist(), "stable_step": r["stable_step"],
+        "spikes_per_neuron": r["spikes_per_neuron"], "neg_pos_ratio": r["neg_pos_ratio"],
+        "op_ratio": r["op_ratio"]} for k, r in rows.items()}, indent=1))
+    ax = plot.accuracy_vs_time({f"k = {k}": r["accuracy"] for k, r in rows.items()},
+                               reference={f"QANN k = {k}": r["ann"] for k, r in rows.items()})
+    plot.savefig(ax, out / "accuracy_vs_T.png")
+    ax = plot.bars({"positive": [rows[k]["pos_per_neuron"] for k in rows],
+                    "negative": [rows[k]["neg_per_neuron"] for k in rows]},
+                   layers=[f"k={k}" for k in rows], ylabel="spikes per neuron per image",
+                   title="spike activity by k (Figure 3 analogue)")
+    plot.savefig(ax, out / "spikes_by_k.png")
+    ax = plot.bars({"ANN/SNN operation ratio": [rows[k]["op_ratio"] for k in rows]},
+                   layers=[f"k={k}" for k in rows], title="operations (Figure 4 analogue)")
+    plot.savefig(ax, out / "ops_by_k.png")
+    print(text)
+    return rows
