@@ -1,17 +1,7 @@
 """Analysis of simulations: spike, SOP, MAC and energy counts; conversion-noise attribution."""
 
-from .noise import (
-    CATEGORIES,
-    Decomposition,
-    LayerNoise,
-    attribute,
-    decompose,
-    format_table,
-    net_counts,
-    noise_table,
-    plot_noise,
-    rate_coding_noise,
-)
+from .noise import CATEGORIES, LayerNoise, attribute, format_table, noise_table, plot_noise
+from .noise_network import Decomposition, decompose, net_counts, rate_coding_noise
 from .ops import EnergyModel, OpsReport, count_ops, fan_out, macs
 
 __all__ = [

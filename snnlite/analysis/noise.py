@@ -59,11 +59,13 @@ What is a convention:
 * Every part holds the neuron's input fixed. In a network, fixing a lower layer changes the
   input of the layers above; that change is the "propagated" part. The whole effect of rate
   coding on every layer (including the extra occasional noise of bursty input) is measured by
-  comparing a Poisson run with an analog one: :func:`rate_coding_noise`.
+  comparing a Poisson run with an analog one:
+  :func:`~snnlite.analysis.noise_network.rate_coding_noise`.
 * Floating point: ``|r| < atol`` counts as no loss; a neuron with ``r < -atol`` (charge
   created) means ``S`` or ``V(0)`` does not match the run, and raises.
 
-Use :func:`attribute` for one layer given arrays, :func:`decompose` to run a network and
+Use :func:`attribute` for one layer given arrays,
+:func:`~snnlite.analysis.noise_network.decompose` to run a network and
 attribute every layer, :func:`noise_table` / :func:`format_table` / :func:`plot_noise` for the
 per-layer summary.
 """
@@ -75,15 +77,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..neurons import IF, QFFS
-from ..nn.init import as_rng
-from ..snn.encoding import analog, poisson
-from ..snn.layers import Reshape, SpikingLayer
-from ..snn.maxpool import EventMaxPool
-from ..snn.result import SimulationResult
-
-__all__ = ["CATEGORIES", "Decomposition", "LayerNoise", "attribute", "decompose",
-           "format_table", "net_counts", "noise_table", "plot_noise", "rate_coding_noise"]
+__all__ = ["CATEGORIES", "LayerNoise", "attribute", "format_table", "noise_table", "plot_noise"]
 
 #: Noise categories in the order of the telescoping sum (module docstring).
 CATEGORIES = ("occasional_i", "occasional_ii", "supra_threshold", "sub_threshold",
@@ -265,187 +259,6 @@ def attribute(count, v_end, target, threshold, *, v_init=0.0, total_current=None
              "propagated": np.zeros(z.shape) if from_input else input_part}
     return LayerNoise(z, target, v_end, s * th, r * th, settled, lossless, ideal, parts,
                       float(atol))
-
-
-# -- networks -------------------------------------------------------------------------------
-
-
-@dataclass
-class Decomposition:
-    """What :func:`decompose` returns.
-
-    Attributes
-    ----------
-    result : SimulationResult
-        The run, with spikes (and potentials of the analysed layers) recorded.
-    layers : dict of str -> LayerNoise
-        Per analysed layer, in simulation order.
-    """
-
-    result: SimulationResult
-    layers: dict
-
-    def table(self) -> dict:
-        """:func:`noise_table` of :attr:`layers`."""
-        return noise_table(self.layers)
-
-
-def _neuron_params(layer) -> tuple[float, float, int | None, str]:
-    """``(threshold, v_init, z_max, kind)`` of a layer's neuron, or ValueError."""
-    n = layer.neuron
-    if isinstance(n, QFFS):
-        return n.threshold, n.v_init, n.z_max, "QFFS"
-    if isinstance(n, IF) and n.reset in ("subtract", "zero"):
-        return n.threshold, n.v_init, None, f"IF reset={n.reset}"
-    raise ValueError(f"layer {layer.name!r}: noise attribution needs IF (reset 'subtract' or "
-                     f"'zero') or QFFS neurons, got {n!r}")
-
-
-def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="analog",
-              t_in: int | None = None, rng=None, levels: bool = True, dtype=np.float64,
-              atol: float = 1e-3) -> Decomposition:
-    """Run ``net`` on ``x`` and attribute the count error of every layer named in ``targets``.
-
-    The total input current of a layer is computed from the counts of the layer below by
-    linearity (``S = a_in * synapse(Z_below) + bias * steps_with_bias``; for the first layer
-    ``Z_below`` is the summed encoded input, or ``x * t_in`` for analog input), so the charge
-    lost at resets is known exactly.
-
-    Parameters
-    ----------
-    net : SpikingNetwork
-        A feed-forward network of :class:`~snnlite.snn.SpikingLayer` (IF or QFFS neurons),
-        :class:`~snnlite.snn.Reshape` and :class:`~snnlite.snn.EventMaxPool` layers, with an
-        optional final readout (not analysed). Residual blocks are not supported.
-    x : ndarray
-        Input batch ``(B, ...)``, or an encoded sequence ``(T, B, ...)`` when ``encoder`` is
-        None.
-    T : int
-        Number of steps.
-    targets : mapping of str -> (B, ...) array
-        Target counts per layer name (quantized ANN levels, or ideal counts if
-        ``levels=False``); only these layers are analysed.
-    encoder : {"analog", "poisson"}, callable ``f(x, T, rng)`` or None
-        As in :meth:`~snnlite.snn.SpikingNetwork.run`.
-    t_in : int, optional
-        Analog input only for the first ``t_in`` steps.
-    rng : Generator, int or None
-        Random source of the Poisson encoder.
-    levels, atol
-        As in :func:`attribute`.
-    dtype : dtype, default float64
-        Simulation dtype (float64 keeps the charge balance exact to ~1e-12).
-
-    Returns
-    -------
-    Decomposition
-
-    Raises
-    ------
-    ValueError
-        If a target names no spiking layer, has the wrong shape, or a layer is not supported.
-    """
-    spiking = {layer.name: layer for layer in net.layers if isinstance(layer, SpikingLayer)
-               and not getattr(layer, "is_readout", False)}
-    for name in targets:
-        if name not in spiking:
-            raise ValueError(f"targets[{name!r}] names no spiking layer; spiking layers: "
-                             f"{sorted(spiking)}")
-    for name in targets:
-        _neuron_params(spiking[name])
-    record = {name: ("spikes", "v") if name in targets else "spikes" for name in spiking}
-    record.update({layer.name: "spikes" for layer in net.layers
-                   if isinstance(layer, EventMaxPool)})
-    if t_in is not None and encoder != "analog":
-        raise ValueError("t_in applies to the analog encoder only")
-    if encoder == "analog":  # the input charge of the first layer: x for t_in steps
-        x = analog(x, T, t_in=t_in).value
-        result = net.run(x, T, "analog", t_in=t_in, record=record, dtype=dtype)
-        below = x.astype(np.float64) * (T if t_in is None else min(t_in, T))
-    else:  # spikes: encode here, so that their sum is known
-        if encoder == "poisson" or callable(encoder):
-            x = (poisson if encoder == "poisson" else encoder)(x, T, as_rng(rng))
-        elif encoder is not None:
-            raise ValueError(f"encoder must be 'analog', 'poisson', a callable or None, "
-                             f"got {encoder!r}")
-        x = np.asarray(x)
-        result = net.run(x, T, None, record=record, dtype=dtype)
-        below = x.sum(axis=0, dtype=np.float64)
-    from_input, layers = True, {}
-    for layer in net.layers:
-        if getattr(layer, "is_readout", False):
-            break
-        if isinstance(layer, Reshape):
-            below = layer.op.forward(below)
-            continue
-        if isinstance(layer, EventMaxPool):
-            below = result.spikes[layer.name].sum(axis=0, dtype=np.float64)
-            from_input = False
-            continue
-        if not isinstance(layer, SpikingLayer):
-            raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) is not supported "
-                             "by the noise attribution")
-        count = result.spikes[layer.name].sum(axis=0, dtype=np.int64)
-        if layer.name in targets:
-            th, v0, z_max, _ = _neuron_params(layer)
-            current = layer.in_amplitude * layer.synapse.forward(below)
-            if layer.bias is not None:
-                steps = T if layer.bias_steps is None else min(layer.bias_steps, T)
-                bias = layer.bias.astype(np.float64)
-                current = current + steps * bias.reshape(bias.shape + (1,) * (current.ndim - 2))
-            B = count.shape[0]
-            target = np.asarray(targets[layer.name], dtype=np.float64)
-            if target.size != count.size:
-                raise ValueError(f"targets[{layer.name!r}] must have {count.shape} entries "
-                                 f"(B, ...), got shape {target.shape}")
-            layers[layer.name] = attribute(
-                count.reshape(B, -1), result.v[layer.name][-1].reshape(B, -1),
-                target.reshape(B, -1), th, v_init=v0, total_current=current.reshape(B, -1),
-                z_max=T if z_max is None else min(z_max, T), levels=levels,
-                from_input=from_input, atol=atol)
-        below = count.astype(np.float64)
-        from_input = False
-    return Decomposition(result, layers)
-
-
-def net_counts(result: SimulationResult) -> dict[str, np.ndarray]:
-    """Per-sample net spike counts ``{layer: (B, N) int64}`` of every recorded layer."""
-    return {name: s.sum(axis=0, dtype=np.int64).reshape(s.shape[1], -1)
-            for name, s in result.spikes.items()}
-
-
-def rate_coding_noise(spiking, analog_run) -> dict[str, np.ndarray]:
-    """Count difference ``Z_spiking - Z_analog`` per layer between two runs of one network.
-
-    The total effect of rate coding: the same network and inputs, once with a spike encoder
-    (Poisson) and once with analog input. It includes what rate coding does to every layer
-    (wrong input charge, extra timing noise, propagation).
-
-    Parameters
-    ----------
-    spiking, analog_run : SimulationResult or mapping of str -> (B, ...) counts
-        The two runs (with the layers' spikes recorded), or their per-sample net counts.
-
-    Returns
-    -------
-    dict of str -> (B, N) int64 array
-        For every layer present in both.
-
-    Raises
-    ------
-    ValueError
-        If a layer's counts differ in shape between the runs.
-    """
-    a, b = ({k: np.asarray(v, dtype=np.int64).reshape(np.shape(v)[0], -1) for k, v in
-             (net_counts(r) if isinstance(r, SimulationResult) else r).items()}
-            for r in (spiking, analog_run))
-    out = {}
-    for name in a.keys() & b.keys():
-        if a[name].shape != b[name].shape:
-            raise ValueError(f"layer {name!r}: counts of shape {a[name].shape} and "
-                             f"{b[name].shape} cannot be compared")
-        out[name] = a[name] - b[name]
-    return {name: out[name] for name in a if name in out}
 
 
 # -- tables and plots -----------------------------------------------------------------------

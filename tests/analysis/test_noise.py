@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from snnlite import nn
-from snnlite.analysis.noise import (
+from snnlite.analysis import (
     CATEGORIES,
     attribute,
     decompose,
