@@ -97,8 +97,10 @@ def qann_predictions(qann: nn.Sequential, x: np.ndarray) -> np.ndarray:
 
 
 def evaluate_snn(qann, x, y, T: int = 16, batch_size: int = 250, progress: bool = False,
-                 **converter_options) -> dict:
+                 record: dict | None = None, **converter_options) -> dict:
     """Convert ``qann`` with :class:`~snnlite.convert.QFFSConverter` and simulate ``T`` steps.
+
+    ``record`` is passed to :meth:`SpikingNetwork.run`.
 
     Returns
     -------
@@ -108,7 +110,7 @@ def evaluate_snn(qann, x, y, T: int = 16, batch_size: int = 250, progress: bool 
     """
     conv = QFFSConverter(**converter_options).fit(qann)
     net = conv.transform()
-    res = conv.run(x, T, net=net, batch_size=batch_size, progress=progress)
+    res = conv.run(x, T, net=net, batch_size=batch_size, progress=progress, record=record)
     ref = qann_predictions(qann, x)
     return {"accuracy": res.accuracy_per_step(y), "agreement": res.accuracy_per_step(ref),
             "net": net, "result": res, "ops": count_ops(net, res), "t_in": conv.t_in_}
