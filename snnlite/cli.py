@@ -24,9 +24,8 @@ def _reproduce(args) -> int:
     import importlib
 
     module = importlib.import_module(REPRODUCTIONS[args.name])
-    options = {"quick": True} if args.quick else {}
     module.main(out=Path(args.out), epochs=args.epochs, seed=args.seed, retrain=args.retrain,
-                **options)
+                quick=args.quick)
     return 0
 
 
@@ -70,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--retrain", action="store_true", help="train even if weights are cached")
     rep.add_argument("--quick", action="store_true",
-                     help="evaluate on 1 000 test images (qffs-mnist, zou-mnist)")
+                     help="evaluate on 1 000 test images only")
     rep.set_defaults(func=_reproduce)
 
     bench = sub.add_parser("bench", help="time the standard workloads")

@@ -85,8 +85,10 @@ def convert_all(model, x_calib, x_test, y_test, T: int = 128, seed: int = 0,
 
 
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
-         T: int = 128) -> dict:
-    """Run the reproduction and write ``classic_mnist.md``, ``.json`` and figures to ``out``."""
+         T: int = 128, quick: bool = False) -> dict:
+    """Run the reproduction and write ``classic_mnist.md``, ``.json`` and figures to ``out``.
+
+    ``quick`` evaluates 1 000 test images instead of 10 000."""
     from .. import plot
 
     out.mkdir(parents=True, exist_ok=True)
@@ -99,6 +101,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     x_train, _ = load_mnist("train")
     x_test, y_test = load_mnist("test")
     x_calib, x_test = to_float(x_train[:10000]), to_float(x_test)
+    if quick:
+        x_test, y_test = x_test[:1000], y_test[:1000]
     ann = nn.evaluate(model, x_test, y_test)["accuracy"]
     start = time.perf_counter()
     results = convert_all(model, x_calib, x_test, y_test, T=T, seed=seed)
