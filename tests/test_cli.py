@@ -1,0 +1,22 @@
+"""The ``snnlite`` command: argument parsing and the cheap sub-commands."""
+
+import pytest
+
+from snnlite.cli import REPRODUCTIONS, build_parser, main
+
+
+def test_info_prints_versions_and_search_path(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SNNLITE_DATA", str(tmp_path))
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "snnlite" in out and str(tmp_path / "mnist") in out
+
+
+def test_parser_knows_every_reproduction():
+    parser = build_parser()
+    for name in REPRODUCTIONS:
+        args = parser.parse_args(["reproduce", name, "--quick", "--epochs", "2"])
+        assert args.name == name and args.quick and args.epochs == 2
+    with pytest.raises(SystemExit):
+        parser.parse_args(["reproduce", "imagenet"])
+    assert parser.parse_args(["demo"]).T == 32
