@@ -68,6 +68,31 @@ def evaluate(model, x, y, T: int = 30, integer: bool = True, batch_size: int = 5
             "ops": ops}
 
 
+def _write_table(out: Path, rows: dict, seed: int, n_test: int) -> str:
+    """Write ``zou_mnist.md`` and ``.json`` for the levels done so far; return the text."""
+    lines = ["| k | QANN | SNN (final) | stable step | SNN at steps 1..8 | spikes/neuron | "
+             "neg/pos | ANN/SNN ops | int = float |", "|---" * 9 + "|"]
+    for k, r in rows.items():
+        lines.append(f"| {k} | {100 * r['ann']:.2f} | {100 * r['accuracy'][-1]:.2f} | "
+                     f"{r['stable_step']} | " + " ".join(f"{100 * a:.1f}" for a in
+                                                         r["accuracy"][:8]) +
+                     f" | {r['spikes_per_neuron']:.3f} | {r['neg_pos_ratio']:.3f} | "
+                     f"{r['op_ratio']:.2f} | {r['integer_equals_float']} |")
+    lines.append(f"\nPaper (spec §5.1): k = 0 SNN {100 * PAPER['accuracy_k0']:.2f} % stable after "
+                 f"{PAPER['stable_step_k0']} steps; op ratios {PAPER['op_ratio']}; "
+                 f"neg/pos {PAPER['neg_pos_ratio']}.")
+    lines.append(f"seed {seed}; {n_test} test images; " + ", ".join(
+        f"k={k}: train {r['train_seconds'] or 'cached'} s, simulate {r['sim_seconds']:.0f} s"
+        for k, r in rows.items()))
+    text = "\n".join(lines)
+    (out / "zou_mnist.md").write_text(text + "\n")
+    (out / "zou_mnist.json").write_text(json.dumps({str(k): {
+        "ann": r["ann"], "accuracy": r["accuracy"].tolist(), "stable_step": r["stable_step"],
+        "spikes_per_neuron": r["spikes_per_neuron"], "neg_pos_ratio": r["neg_pos_ratio"],
+        "op_ratio": r["op_ratio"]} for k, r in rows.items()}, indent=1))
+    return text
+
+
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
          T: int = 30, levels=(0, 1, 2), quick: bool = False) -> dict:
     """Train (or load from ``out``), convert and simulate each ``k``; write the table and
@@ -98,26 +123,7 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
                                                           float_run["predictions"]))
         run.update(ann=ann, train_seconds=seconds, sim_seconds=time.perf_counter() - start)
         rows[k] = run
-    lines = ["| k | QANN | SNN (final) | stable step | SNN at steps 1..8 | spikes/neuron | "
-             "neg/pos | ANN/SNN ops | int = float |", "|---" * 9 + "|"]
-    for k, r in rows.items():
-        lines.append(f"| {k} | {100 * r['ann']:.2f} | {100 * r['accuracy'][-1]:.2f} | "
-                     f"{r['stable_step']} | " + " ".join(f"{100 * a:.1f}" for a in
-                                                         r["accuracy"][:8]) +
-                     f" | {r['spikes_per_neuron']:.3f} | {r['neg_pos_ratio']:.3f} | "
-                     f"{r['op_ratio']:.2f} | {r['integer_equals_float']} |")
-    lines.append(f"\nPaper (spec §5.1): k = 0 SNN {100 * PAPER['accuracy_k0']:.2f} % stable after "
-                 f"{PAPER['stable_step_k0']} steps; op ratios {PAPER['op_ratio']}; "
-                 f"neg/pos {PAPER['neg_pos_ratio']}.")
-    lines.append(f"seed {seed}; {len(y_test)} test images; " + ", ".join(
-        f"k={k}: train {r['train_seconds'] or 'cached'} s, simulate {r['sim_seconds']:.0f} s"
-        for k, r in rows.items()))
-    text = "\n".join(lines)
-    (out / "zou_mnist.md").write_text(text + "\n")
-    (out / "zou_mnist.json").write_text(json.dumps({str(k): {
-        "ann": r["ann"], "accuracy": r["accuracy"].tolist(), "stable_step": r["stable_step"],
-        "spikes_per_neuron": r["spikes_per_neuron"], "neg_pos_ratio": r["neg_pos_ratio"],
-        "op_ratio": r["op_ratio"]} for k, r in rows.items()}, indent=1))
+        text = _write_table(out, rows, seed, len(y_test))  # after every k: partial results
     ax = plot.accuracy_vs_time({f"k = {k}": r["accuracy"] for k, r in rows.items()},
                                reference={f"QANN k = {k}": r["ann"] for k, r in rows.items()})
     plot.savefig(ax, out / "accuracy_vs_T.png")
