@@ -82,7 +82,8 @@ def _write_table(out: Path, rows: dict, seed: int, n_test: int) -> str:
                  f"{PAPER['stable_step_k0']} steps; op ratios {PAPER['op_ratio']}; "
                  f"neg/pos {PAPER['neg_pos_ratio']}.")
     lines.append(f"seed {seed}; {n_test} test images; " + ", ".join(
-        f"k={k}: train {r['train_seconds'] or 'cached'} s, simulate {r['sim_seconds']:.0f} s"
+        f"k={k}: train {'cached' if r['train_seconds'] is None else round(r['train_seconds'])}"
+        f" s, simulate {r['sim_seconds']:.0f} s"
         for k, r in rows.items()))
     text = "\n".join(lines)
     (out / "zou_mnist.md").write_text(text + "\n")
