@@ -132,9 +132,11 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
                     "negative": [rows[k]["neg_per_neuron"] for k in rows]},
                    layers=[f"k={k}" for k in rows], ylabel="spikes per neuron per image",
                    title="spike activity by k (Figure 3 analogue)")
+    ax.set_xlabel("quantization level")
     plot.savefig(ax, out / "spikes_by_k.png")
     ax = plot.bars({"ANN/SNN operation ratio": [rows[k]["op_ratio"] for k in rows]},
                    layers=[f"k={k}" for k in rows], title="operations (Figure 4 analogue)")
+    ax.set_xlabel("quantization level")
     plot.savefig(ax, out / "ops_by_k.png")
     print(text)
     return rows
