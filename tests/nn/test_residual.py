@@ -2,35 +2,11 @@
 
 import numpy as np
 import pytest
+from gradcheck import gradcheck  # tests/ is on pytest's pythonpath
 
 from snnlite import nn
 
 F64 = np.float64
-
-
-def gradcheck(module, x, eps=1e-6, rtol=1e-5, atol=1e-7):
-    """Compare ``backward`` with central differences of ``sum(module(x) * r)`` (train mode)."""
-    r = np.random.default_rng(0).standard_normal(module(x, train=True).shape)
-
-    def loss():
-        return float(np.sum(module(x, train=True) * r))
-
-    module.zero_grad()
-    module(x, train=True)
-    dx = module.backward(r.copy())
-    targets = [("input", x, dx)] + [(n, p.data, p.grad.copy())
-                                    for n, p in module.named_parameters()]
-    for name, array, analytic in targets:
-        numeric = np.zeros_like(array)
-        for i in np.ndindex(array.shape):
-            saved = array[i]
-            array[i] = saved + eps
-            plus = loss()
-            array[i] = saved - eps
-            minus = loss()
-            array[i] = saved
-            numeric[i] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(analytic, numeric, rtol=rtol, atol=atol, err_msg=name)
 
 
 def conv_block(shortcut: bool, activation: bool, rng):
