@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = [
     "Neuron", "RESET_MODES", "channel_param", "check_current", "check_dtype", "check_float",
-    "expand_channels", "n_neurons", "per_channel", "reset_code", "short_repr",
+    "expand_channels", "n_neurons", "per_channel", "reset_code", "scan_buffers", "short_repr",
 ]
 
 #: Reset modes understood by the IF and LIF kernels, with the integer code the kernels use.
@@ -148,6 +148,18 @@ def per_channel(param: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
     shape = [1] * x.ndim
     shape[axis] = param.size
     return param.reshape(shape)
+
+
+def scan_buffers(current: np.ndarray, state: dict, trace: np.ndarray | None,
+                 key: str = "v") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated ``current``, an int8 spike buffer ``(T, N)`` and the trace buffer for a kernel.
+
+    ``trace`` None becomes a ``(0, N)`` array of ``state[key]``'s dtype ("not recorded").
+    """
+    current = check_current(current, state, trace)
+    if trace is None:
+        trace = np.empty((0, current.shape[1]), dtype=state[key].dtype)
+    return current, np.empty(current.shape, dtype=np.int8), trace
 
 
 def short_repr(values: np.ndarray) -> str:

@@ -25,10 +25,10 @@ from snnlite._jit import njit
 from snnlite.neurons.base import (
     Neuron,
     channel_param,
-    check_current,
     check_dtype,
     expand_channels,
     per_channel,
+    scan_buffers,
     short_repr,
 )
 
@@ -165,11 +165,8 @@ class BurstEncoder(Neuron):
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current = check_current(current, state, trace)
+        current, spikes, trace = scan_buffers(current, state, trace, "m")
         m = state["m"]
-        spikes = np.empty(current.shape, dtype=np.int8)
-        if trace is None:
-            trace = np.empty((0, current.shape[1]), dtype=m.dtype)
         _burst_scan(current, m, state["step"], state["d1"], state["b01"], self.t_enc, spikes,
                     trace)
         return spikes

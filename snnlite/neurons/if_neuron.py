@@ -18,11 +18,11 @@ import numpy as np
 from snnlite._jit import njit
 from snnlite.neurons.base import (
     Neuron,
-    check_current,
     check_dtype,
     check_float,
     n_neurons,
     reset_code,
+    scan_buffers,
 )
 
 __all__ = ["IF"]
@@ -142,11 +142,8 @@ class IF(Neuron):
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current = check_current(current, state, trace)
+        current, spikes, trace = scan_buffers(current, state, trace, "v")
         v = state["v"]
-        spikes = np.empty(current.shape, dtype=np.int8)
-        if trace is None:
-            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
         _if_scan(current, v, v.dtype.type(self.threshold), self._reset, spikes, trace)
         return spikes
 

@@ -26,11 +26,11 @@ import numpy as np
 from snnlite._jit import njit
 from snnlite.neurons.base import (
     Neuron,
-    check_current,
     check_dtype,
     check_float,
     n_neurons,
     reset_code,
+    scan_buffers,
 )
 
 __all__ = ["LIF"]
@@ -199,11 +199,8 @@ class LIF(Neuron):
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current = check_current(current, state, trace)
+        current, spikes, trace = scan_buffers(current, state, trace, "v")
         v = state["v"]
-        spikes = np.empty(current.shape, dtype=np.int8)
-        if trace is None:
-            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
         dt = v.dtype.type
         _lif_scan(current, v, state["ref"], dt(self.alpha), dt(self.threshold), self._reset,
                   self.refractory, spikes, trace)

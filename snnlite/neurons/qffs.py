@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_current, check_dtype, check_float, n_neurons
+from snnlite.neurons.base import Neuron, check_dtype, check_float, n_neurons, scan_buffers
 
 __all__ = ["QFFS"]
 
@@ -168,11 +168,8 @@ class QFFS(Neuron):
         -------
         spikes : (T, N) int8 array in {-1, 0, +1}
         """
-        current = check_current(current, state, trace)
+        current, spikes, trace = scan_buffers(current, state, trace, "v")
         v = state["v"]
-        spikes = np.empty(current.shape, dtype=np.int8)
-        if trace is None:
-            trace = np.empty((0, current.shape[1]), dtype=v.dtype)
         z_max = _NO_CAP if self.z_max is None else self.z_max
         _qffs_scan(current, v, state["z"], v.dtype.type(self.threshold), z_max,
                    self.negative, spikes, trace)
