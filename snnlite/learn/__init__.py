@@ -1,0 +1,1 @@
+"""Learning in the spiking domain: surrogate-gradient BPTT, STDP rules and networks."""
