@@ -106,6 +106,8 @@ class Conv2d(Module):
         dw = np.matmul(g.transpose(0, 2, 1), cols)                    # (G, C_out/G, kh*kw*C_in/G)
         self.weight.grad += dw.reshape(self.out_channels, *self.kernel_size, -1).transpose(
             0, 3, 1, 2)
+        if not self.input_grad:
+            return None
         dcols = np.empty((n, groups, cols.shape[2]), np.result_type(g, self.weight.data))
         np.matmul(g, self._grouped_weight(), out=dcols.transpose(1, 0, 2))
         return col2im(dcols.reshape(n, -1), self._x_shape, self.kernel_size, self.stride,

@@ -57,6 +57,10 @@ class Module:
     """
 
     _buffers: tuple[str, ...] = ()
+    #: Layers with weights (``Linear``, ``Conv2d``) skip the input-gradient product and return
+    #: None from ``backward`` when this is False: set it on a network's first layer when
+    #: nothing before it needs a gradient (a stochastic encoder, for example).
+    input_grad: bool = True
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Compute the output; cache what :meth:`backward` needs when ``train`` is true."""

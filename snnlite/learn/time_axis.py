@@ -1,0 +1,120 @@
+"""Modules that add or remove the time axis of a layer-major spiking network.
+
+Inside a network trained by BPTT every tensor carries ``T * B`` rows, time-major (row
+``t*B + b``), so ordinary :mod:`snnlite.nn` ops (``Linear``, ``Conv2d``, ``AvgPool2d``) act on
+all steps with one call. These modules enter and leave that layout:
+
+* :class:`PoissonEncoder` — ``(B, ...)`` images to ``(T*B, ...)`` rate-coded spikes (§4.1);
+* :class:`Repeat` — the same real-valued current at every step (analog input, or the output
+  of the ReLU block of a hybrid network, §4.8); its backward sums over time, so gradients
+  flow into what came before;
+* :class:`SumOverTime` — ``(T*B, ...)`` to ``(B, ...)``: activity accumulated over the
+  ``T`` steps, fed to the non-spiking classifier (§4.3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from snnlite.nn.init import as_rng
+from snnlite.nn.module import Module
+from snnlite.snn.encoding import poisson
+
+__all__ = ["PoissonEncoder", "Repeat", "SumOverTime"]
+
+
+def _steps(T) -> int:
+    if int(T) != T or T < 1:
+        raise ValueError(f"T must be an integer >= 1, got {T!r}")
+    return int(T)
+
+
+class PoissonEncoder(Module):
+    """Rate coding as a network's first module: ``(B, ...)`` -> ``(T*B, ...)`` float32 spikes.
+
+    Parameters
+    ----------
+    T : int
+        Time steps.
+    rng : Generator, int or None
+        Random source, advanced at every call (same seed, same sequence of batches).
+    signed : bool, default True
+        Negative inputs give -1 spikes (see :func:`snnlite.snn.encoding.poisson`).
+
+    Notes
+    -----
+    The encoding is random, so it has no input gradient: :meth:`backward` returns None.
+    """
+
+    def __init__(self, T: int, rng=None, signed: bool = True):
+        self.T, self.rng, self.signed = _steps(T), as_rng(rng), signed
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        spikes = poisson(x, self.T, rng=self.rng, signed=self.signed)
+        return spikes.reshape((-1,) + spikes.shape[2:]).astype(np.float32)
+
+    def backward(self, grad: np.ndarray) -> None:
+        return None
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}, signed={self.signed}"
+
+
+class Repeat(Module):
+    """The same input at every step: ``(B, ...)`` -> ``(T*B, ...)``; backward sums over ``T``.
+
+    Parameters
+    ----------
+    T : int
+        Time steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = Repeat(3)
+    >>> r(np.array([[1.0], [2.0]])).ravel().tolist()
+    [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]
+    >>> r.backward(np.ones((6, 1))).ravel().tolist()
+    [3.0, 3.0]
+    """
+
+    def __init__(self, T: int):
+        self.T = _steps(T)
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        x = np.asarray(x)
+        return np.broadcast_to(x, (self.T,) + x.shape).reshape((-1,) + x.shape[1:])
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad.reshape((self.T, -1) + grad.shape[1:]).sum(axis=0)
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}"
+
+
+class SumOverTime(Module):
+    """Accumulated activity: ``(T*B, ...)`` -> ``(B, ...)``, the sum (or mean) over steps.
+
+    Parameters
+    ----------
+    T : int
+        Time steps.
+    mean : bool, default False
+        Divide by ``T`` (spike rates instead of spike counts).
+    """
+
+    def __init__(self, T: int, mean: bool = False):
+        self.T, self.mean = _steps(T), bool(mean)
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        if x.shape[0] % self.T:
+            raise ValueError(f"input must have T*B rows (T = {self.T}), got shape {x.shape}")
+        total = x.reshape((self.T, -1) + x.shape[1:]).sum(axis=0)
+        return total / self.T if self.mean else total
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        grad = grad / self.T if self.mean else grad
+        return np.broadcast_to(grad, (self.T,) + grad.shape).reshape((-1,) + grad.shape[1:])
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}, mean={self.mean}"
