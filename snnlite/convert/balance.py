@@ -25,6 +25,12 @@ class ThresholdBalancing:
             simulate layers < l with their balanced thresholds on Poisson-coded inputs
             v_th[l] = max over samples, steps and neurons of  sum_j w_ij x_j(t) + b_i
 
+    A :class:`~snnlite.nn.BackRes` block of ``n`` unrollings contributes one spiking layer
+    (own IF population, own threshold) per unrolling, balanced in the order of the unrolled
+    graph (spec §4.5, BackRes conversion): ``thresholds_`` has an entry per unrolling and
+    ``labels_`` names it, for example ``"2.block.1[3/4]"`` = the ReLU ``block.layers[1]`` of
+    ``model.layers[2]`` in unrolling 3 of 4.
+
     Parameters
     ----------
     T : int
@@ -48,7 +54,11 @@ class ThresholdBalancing:
     Attributes
     ----------
     thresholds_ : ndarray, shape (L - 1,)
-        The balanced threshold of every spiking layer, in order.
+        The balanced threshold of every spiking layer, in order (unrolled order for BackRes;
+        ``thresholds_[i]`` is the threshold of ``stages_[i]`` and of network layer ``if<i>``).
+    labels_ : list of str
+        ``stages_[i].label`` for every threshold: the model path of the stage's activation
+        and ``[k/n]`` per enclosing BackRes unrolling.
     stages_ : list of Stage
         The ANN cut into stages (BatchNorm folded).
     """
@@ -74,6 +84,7 @@ class ThresholdBalancing:
             net = build_network(self.stages_, thresholds, np.ones(n), np.ones(n), self.reset)
             thresholds[layer] = self._max_current(net, layer, x, seed)
         self.thresholds_ = thresholds[:-1]
+        self.labels_ = [stage.label for stage in self.stages_[:-1]]
         return self
 
     def _max_current(self, net: SpikingNetwork, index: int, x: np.ndarray, seed: int) -> float:

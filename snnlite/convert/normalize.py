@@ -1,4 +1,9 @@
-"""Data-based normalisation (B10-B12): ReLU network -> IF network with reset by subtraction."""
+"""Data-based normalisation (B10-B12): ReLU network -> IF network with reset by subtraction.
+
+Also :func:`build_network` (shared with threshold balancing) and :class:`StochMaxReadout`, the
+non-spiking readout of a :class:`~snnlite.nn.StochMax` head (spec §4.7: stochmax with
+conversion).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,35 @@ import numpy as np
 
 from ..neurons import IF
 from ..nn.module import Sequential
+from ..nn.stochmax import EPS, StochMax
 from ..snn.layers import Readout, SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
 from .stages import split_stages, stage_activations
 
-__all__ = ["DataNormalization", "build_network"]
+__all__ = ["DataNormalization", "StochMaxReadout", "build_network"]
 
 
 def build_network(stages, thresholds, weight_scales, bias_scales, reset: str = "subtract"):
     """Spiking network from ANN stages: scaled synapses, IF neurons, accumulating readout.
 
     Stage ``l``'s op weights are multiplied by ``weight_scales[l]``, its bias by
-    ``bias_scales[l]``; spiking stage ``l`` gets threshold ``thresholds[l]``.
+    ``bias_scales[l]``; spiking stage ``l`` gets threshold ``thresholds[l]``. A final stage
+    ending in a ``StochMax`` head becomes a :class:`StochMaxReadout` (both of its linear
+    layers scaled like a readout). The unrollings of a BackRes block are separate stages:
+    the same weights (copied per stage, since each may be scaled differently), their own
+    IF population and threshold (spec §4.5).
     """
     layers = []
     for i, stage in enumerate(stages):
+        if stage.activation is None and isinstance(stage.ops[-1], StochMax):
+            head, prefix = stage.ops[-1], stage.ops[:-1]
+            o, o_bias = _scaled(Sequential(*prefix, head.classifier), weight_scales[i],
+                                bias_scales[i])
+            k, k_bias = _scaled(Sequential(*prefix, head.keep), weight_scales[i],
+                                bias_scales[i])
+            layers.append(StochMaxReadout(o, k, bias=o_bias, keep_bias=k_bias, eps=head.eps,
+                                          name=f"out{i}"))
+            continue
         synapse, bias = _scaled(stage.synapse, weight_scales[i], bias_scales[i])
         if stage.activation is None:
             layers.append(Readout(synapse, bias=bias, name=f"out{i}"))
@@ -38,6 +57,59 @@ def _scaled(synapse, w_scale: float, b_scale: float):
     for p in synapse.parameters():
         p.data = (p.data * w_scale).astype(p.data.dtype)
     return synapse, None if bias is None else (bias * b_scale).astype(bias.dtype)
+
+
+class StochMaxReadout(Readout):
+    """Non-spiking readout of a StochMax head (C7 test-time scores from accumulated currents).
+
+    Two accumulators integrate the classifier current ``I_o(t)`` and the keep current
+    ``I_k(t)`` (both from the last spiking layer, as :class:`~snnlite.snn.Readout` does);
+    at step ``t`` (1-based) their averages estimate the ANN's ``o`` and ``logit rho``, and
+    the output is ``t`` times the ANN's test-time score::
+
+        output(t) = sum_{tau<=t} I_o(tau) + t * log(sigmoid(sum_{tau<=t} I_k(tau) / t) + eps)
+
+    so its argmax is that of ``rho * exp(o)`` for the rate estimates, and with ``rho = 1``
+    it equals a plain Readout's output (up to ``t * log(1 + eps)``).
+
+    Parameters
+    ----------
+    synapse, keep_synapse : nn.Module
+        Linear ops giving the classifier and the keep-logit currents.
+    bias, keep_bias : ndarray, optional
+        Their biases (split off the synapses when omitted).
+    eps : float
+        ``eps`` of C7.
+    name : str, optional
+        Layer name.
+    """
+
+    def __init__(self, synapse, keep_synapse, *, bias=None, keep_bias=None, eps: float = EPS,
+                 name: str | None = None):
+        super().__init__(synapse, bias=bias, name=name)
+        self.keep = Readout(keep_synapse, bias=keep_bias,
+                            name=None if name is None else f"{name}.keep")
+        self.eps = float(eps)
+
+    def chain(self, amplitude: float) -> float:
+        self.keep.chain(amplitude)
+        return super().chain(amplitude)
+
+    def _score(self, o_sum: np.ndarray, k_sum: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        rho = np.exp(-np.logaddexp(0, -k_sum / steps))
+        return (o_sum + steps * np.log(rho + self.eps)).astype(o_sum.dtype, copy=False)
+
+    def forward_seq(self, x, ctx) -> np.ndarray:
+        o_sum, k_sum = super().forward_seq(x, ctx), self.keep.forward_seq(x, ctx)
+        steps = ctx.t0 + np.arange(1, len(o_sum) + 1).reshape((-1,) + (1,) * (o_sum.ndim - 1))
+        return self._score(o_sum, k_sum, steps)
+
+    def forward_step(self, x, t: int, ctx) -> np.ndarray:
+        return self._score(super().forward_step(x, t, ctx), self.keep.forward_step(x, t, ctx),
+                           np.asarray(t + 1))
+
+    def __repr__(self) -> str:
+        return f"StochMaxReadout({self.name}: {self.synapse!r}, keep={self.keep.synapse!r})"
 
 
 class DataNormalization:

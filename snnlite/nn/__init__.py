@@ -5,6 +5,7 @@ spiking network (a spiking layer's input current is an ``nn`` op applied to spik
 """
 
 from .activation import ClippedReLU, Flatten, ReLU
+from .backres import BackRes, ChannelSelect, shallow_clone
 from .batches import batches
 from .conv import Conv2d
 from .dropout import Dropout
@@ -19,6 +20,7 @@ from .pool import AvgPool2d, MaxPool2d
 from .quant import MedianQuant, TernaryConv2d, TernaryLinear, ternarize
 from .residual import ResidualBlock
 from .schedules import CosineLR, ExponentialLR, LRScheduler, StepLR
+from .stochmax import StochMax, StochMaxLoss, stochmax_loss, stochmax_probs
 from .train import History, evaluate, fit, predict
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "MaxPool2d",
     "SGD", "Adam", "Optimizer", "CosineLR", "ExponentialLR", "LRScheduler", "StepLR",
     "History", "batches", "evaluate", "fit", "load", "load_metadata", "predict", "save",
-    "LSQ", "ResidualBlock",
+    "LSQ", "ResidualBlock", "BackRes", "ChannelSelect", "shallow_clone",
+    "StochMax", "StochMaxLoss", "stochmax_loss", "stochmax_probs",
     "MedianQuant", "TernaryConv2d", "TernaryLinear", "ternarize",
 ]

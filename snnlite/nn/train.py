@@ -87,7 +87,9 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
         Learning rate of the default optimizer (ignored when ``optimizer`` is given).
     loss : callable
         ``loss(logits, labels) -> (mean loss, d loss / d logits)``, like
-        :func:`~snnlite.nn.loss.softmax_cross_entropy`; it checks the label range.
+        :func:`~snnlite.nn.loss.softmax_cross_entropy`; it checks the label range. If it
+        has a ``scores(output)`` method (:data:`~snnlite.nn.stochmax_loss`), the training
+        accuracy is the argmax of those scores instead of the raw train-mode output.
     val : (x, y), optional
         Validation data, evaluated after every epoch.
     scheduler : LRScheduler, optional
@@ -118,6 +120,9 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
     optimizer = Adam(model.parameters(), lr) if optimizer is None else optimizer
     rng = as_rng(rng)
+    # A loss may define ``scores(output) -> (B, K)`` when the model's train-mode output is
+    # not the (B, K) class scores (StochMax: (B, 3, K)); the training accuracy uses them.
+    scores = getattr(loss, "scores", lambda out: out)
     history = History()
     for epoch in range(epochs):
         history.lr.append(float(optimizer.lr))
@@ -135,7 +140,7 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
             model.backward(grad)
             optimizer.step()
             total += value * len(yb)
-            correct += int(np.count_nonzero(logits.argmax(axis=-1) == yb))
+            correct += int(np.count_nonzero(scores(logits).argmax(axis=-1) == yb))
             seen += len(yb)
             bar.set_postfix(loss=f"{total / seen:.4f}", acc=f"{correct / seen:.4f}",
                             refresh=False)
