@@ -9,8 +9,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from snnlite import datasets
 from snnlite.datasets import CIFAR10_CLASSES, load_cifar10, read_cifar10_batch
+from snnlite.datasets import cifar10 as datasets
 
 BATCHES = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
 

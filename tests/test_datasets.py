@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snnlite import datasets
 from snnlite.datasets import (
     FASHION_MNIST_MEAN,
     FASHION_MNIST_STD,
@@ -31,6 +30,7 @@ from snnlite.datasets import (
     read_idx,
     to_float,
 )
+from snnlite.datasets import idx as datasets
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
