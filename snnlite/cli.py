@@ -10,7 +10,8 @@ __all__ = ["main"]
 
 REPRODUCTIONS = {"classic-mnist": "snnlite.experiments.classic_mnist",
                  "qffs-mnist": "snnlite.experiments.qffs_mnist",
-                 "zou-mnist": "snnlite.experiments.zou_mnist"}
+                 "zou-mnist": "snnlite.experiments.zou_mnist",
+                 "panda-fashion": "snnlite.experiments.panda_fashion"}
 
 
 def _demo(args) -> int:

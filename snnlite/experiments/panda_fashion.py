@@ -37,16 +37,16 @@ __all__ = ["SETTINGS", "main", "train_agd", "train_ann"]
 
 #: Budgets of the full (default) and the quick (smoke test) runs.
 SETTINGS = {
-    "full": {"n_train": 6000, "n_test": 10000, "epochs": 1, "best_config": "VGG3",
-             "best_train": 60000, "best_epochs": 3, "channels": 16, "hidden": 128,
+    "full": {"n_train": 6000, "n_test": 10000, "epochs": 1, "best_config": "VGG5",
+             "best_T": 10, "best_train": 60000, "best_epochs": 2, "channels": 16, "hidden": 128,
              "n_energy": 500, "stoch_config": "VGG3", "stoch_train": 6000, "stoch_epochs": 1,
              "seeds": (0, 1, 2), "conv_T": (25, 50, 100), "balance_T": 256,
              "balance_n": 200, "conv_test": 2000, "ann_epochs": 2},
-    "quick": {"n_train": 256, "n_test": 200, "epochs": 1, "best_config": "VGG3",
-              "best_train": 256, "best_epochs": 1, "channels": 4, "hidden": 16,
-              "n_energy": 50, "stoch_config": "VGG3", "stoch_train": 128, "stoch_epochs": 1,
-              "seeds": (0, 1), "conv_T": (8, 16), "balance_T": 16, "balance_n": 20,
-              "conv_test": 100, "ann_epochs": 1},
+    "quick": {"n_train": 96, "n_test": 100, "epochs": 1, "best_config": "VGG3",
+              "best_T": 4, "best_train": 96, "best_epochs": 1, "channels": 4, "hidden": 16,
+              "n_energy": 20, "stoch_config": "VGG3", "stoch_train": 64, "stoch_epochs": 1,
+              "seeds": (0, 1), "conv_T": (4, 8), "balance_T": 8, "balance_n": 10,
+              "conv_test": 50, "ann_epochs": 1},
 }
 
 
@@ -97,8 +97,8 @@ def train_agd(config: str, T: int, data: tuple, s: dict, seed: int = 0, head: st
 
 
 def _best_study(data, s) -> list[dict]:
-    return [train_agd(s["best_config"], 25, data, s, seed=s["seed"], n_train=s["best_train"],
-                      epochs=s["best_epochs"])]
+    return [train_agd(s["best_config"], s["best_T"], data, s, seed=s["seed"],
+                      n_train=s["best_train"], epochs=s["best_epochs"])]
 
 
 def _depth_study(data, s) -> list[dict]:
@@ -161,12 +161,12 @@ def _pct(v: float) -> str:
 def _report(results: dict, s: dict, total: float) -> str:
     lines = ["# panda-fashion (Fashion-MNIST, reduced budget)", "",
              f"settings: {json.dumps({k: v for k, v in s.items()})}; total {total:.0f} s", "",
-             "## 0. Best AGD network (T = 25)", "",
-             "| net | train images x epochs | accuracy % | EE whole | train s |",
-             "|---|---|---|---|---|"]
+             "## 0. Best AGD network", "",
+             "| net | T | train images x epochs | accuracy % | EE whole | train s |",
+             "|---|---|---|---|---|---|"]
     for r in results["best"]:
-        lines.append(f"| {r['config']} | {r['n_train']} x {r['epochs']} | {_pct(r['accuracy'])}"
-                     f" | {r['ee']:.1f} | {r['seconds']:.0f} |")
+        lines.append(f"| {r['config']} | {r['T']} | {r['n_train']} x {r['epochs']} | "
+                     f"{_pct(r['accuracy'])} | {r['ee']:.1f} | {r['seconds']:.0f} |")
     lines += ["", "## 1. AGD depth vs BackRes (T = 25)", "",
              "| net | params | real/logical depth | accuracy % | spike rate per layer | "
              "EE whole | EE spiking | train s |", "|---|---|---|---|---|---|---|---|"]
