@@ -37,13 +37,15 @@ __all__ = ["SETTINGS", "main", "train_agd", "train_ann"]
 
 #: Budgets of the full (default) and the quick (smoke test) runs.
 SETTINGS = {
-    "full": {"n_train": 6000, "n_test": 10000, "epochs": 1, "best_config": "VGG5",
-             "best_T": 10, "best_train": 60000, "best_epochs": 2, "channels": 16, "hidden": 128,
-             "n_energy": 500, "stoch_config": "VGG3", "stoch_train": 6000, "stoch_epochs": 1,
-             "seeds": (0, 1, 2), "conv_T": (25, 50, 100), "balance_T": 256,
-             "balance_n": 200, "conv_test": 2000, "ann_epochs": 2},
+    "full": {"n_train": 4000, "n_test": 10000, "epochs": 1, "best_config": "VGG5",
+             "best_T": 10, "best_train": 60000, "best_epochs": 2, "best_channels": 16,
+             "channels": 8, "hidden": 128, "n_energy": 500, "stoch_config": "VGG3",
+             "stoch_train": 3000, "stoch_epochs": 1, "seeds": (0, 1, 2),
+             "conv_T": (25, 50, 100), "balance_T": 128, "balance_n": 100, "conv_test": 1000,
+             "ann_epochs": 2},
     "quick": {"n_train": 96, "n_test": 100, "epochs": 1, "best_config": "VGG3",
-              "best_T": 4, "best_train": 96, "best_epochs": 1, "channels": 4, "hidden": 16,
+              "best_T": 4, "best_train": 96, "best_epochs": 1, "best_channels": 4,
+              "channels": 4, "hidden": 16,
               "n_energy": 20, "stoch_config": "VGG3", "stoch_train": 64, "stoch_epochs": 1,
               "seeds": (0, 1), "conv_T": (4, 8), "balance_T": 8, "balance_n": 10,
               "conv_test": 50, "ann_epochs": 1},
@@ -97,8 +99,8 @@ def train_agd(config: str, T: int, data: tuple, s: dict, seed: int = 0, head: st
 
 
 def _best_study(data, s) -> list[dict]:
-    return [train_agd(s["best_config"], s["best_T"], data, s, seed=s["seed"],
-                      n_train=s["best_train"], epochs=s["best_epochs"])]
+    return [train_agd(s["best_config"], s["best_T"], data, dict(s, channels=s["best_channels"]),
+                      seed=s["seed"], n_train=s["best_train"], epochs=s["best_epochs"])]
 
 
 def _depth_study(data, s) -> list[dict]:
@@ -201,7 +203,7 @@ def _report(results: dict, s: dict, total: float) -> str:
 
 
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
-         quick: bool = False, studies: tuple[str, ...] = ("best", "depth", "stochmax", "hybrid",
+         quick: bool = False, studies: tuple[str, ...] = ("best", "depth", "hybrid", "stochmax",
                                                           "conversion")) -> dict:
     """Run the studies; write ``panda_fashion.md`` and ``.json`` into ``out``.
 
@@ -216,8 +218,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     out.mkdir(parents=True, exist_ok=True)
     data = _data(s)
     start = time.perf_counter()
-    runners = {"best": _best_study, "depth": _depth_study, "stochmax": _stochmax_study,
-               "hybrid": _hybrid_study, "conversion": _conversion_study}
+    runners = {"best": _best_study, "depth": _depth_study, "hybrid": _hybrid_study,
+               "stochmax": _stochmax_study, "conversion": _conversion_study}
     results = {name: [] for name in runners}
     for name in studies:
         results[name] = runners[name](data, s)
