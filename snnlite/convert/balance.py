@@ -23,7 +23,12 @@ class ThresholdBalancing:
 
         for l = 1..L:
             simulate layers < l with their balanced thresholds on Poisson-coded inputs
-            v_th[l] = max over samples, steps and neurons of  sum_j w_ij x_j(t) + b_i
+            v_th[l] = max over samples, steps and neurons of  sum_j w_ij x_j(t) + b_i / Lambda
+
+    The spec's procedure (Sengupta et al.) is for bias-free networks. With biases, layer
+    ``l``'s spikes stand for its activations divided by ``Lambda_l = v_th[1] ... v_th[l]``, so
+    the next layer's bias is injected as ``b / Lambda_l`` (and the readout's weights are scaled
+    by ``Lambda_{L-1}``); without this the converted network computes a different function.
 
     A :class:`~snnlite.nn.BackRes` block of ``n`` unrollings contributes one spiking layer
     (own IF population, own threshold) per unrolling, balanced in the order of the unrolled
@@ -81,7 +86,7 @@ class ThresholdBalancing:
         thresholds = np.ones(n)
         seed = int(as_rng(self.rng).integers(2**31))
         for layer in tqdm(range(n - 1), desc="balancing", disable=not self.progress):
-            net = build_network(self.stages_, thresholds, np.ones(n), np.ones(n), self.reset)
+            net = build_network(self.stages_, thresholds, *_scales(thresholds), self.reset)
             thresholds[layer] = self._max_current(net, layer, x, seed)
         self.thresholds_ = thresholds[:-1]
         self.labels_ = [stage.label for stage in self.stages_[:-1]]
@@ -108,6 +113,20 @@ class ThresholdBalancing:
         """The IF network with the balanced thresholds (weights as trained)."""
         if not hasattr(self, "thresholds_"):
             raise RuntimeError("call fit() before transform()")
-        n = len(self.stages_)
-        return build_network(self.stages_, np.append(self.thresholds_, 1.0), np.ones(n),
-                             np.ones(n), self.reset)
+        thresholds = np.append(self.thresholds_, 1.0)
+        return build_network(self.stages_, thresholds, *_scales(thresholds), self.reset)
+
+
+def _scales(thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weight and bias scales of every stage for balanced ``thresholds`` (last entry: readout).
+
+    Weights stay as trained, so the spikes of layer ``l`` stand for its ANN activation divided
+    by ``Lambda_l = v_th[0] * ... * v_th[l]``. A bias must then be injected as
+    ``b / Lambda_{l-1}`` to stay in proportion with the weighted input; the readout's weights
+    are multiplied by ``Lambda_{L-1}`` (bias as trained) so that its accumulated current per
+    step estimates the ANN's logits themselves (which a stochmax head needs).
+    """
+    lam = np.concatenate([[1.0], np.cumprod(thresholds[:-1])])  # Lambda_{l-1} per stage
+    weights, biases = np.ones(len(thresholds)), 1.0 / lam
+    weights[-1], biases[-1] = lam[-1], 1.0
+    return weights, biases

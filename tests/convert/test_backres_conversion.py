@@ -49,7 +49,8 @@ def test_split_stages_unrolls_with_labels_and_shared_weights():
 
 
 def reference_thresholds(weights, biases, spikes):
-    """Spec §4.5 balancing, written with plain NumPy loops (IF, reset by subtraction)."""
+    """Spec §4.5 balancing, written with plain NumPy loops (IF, reset by subtraction); the
+    bias of layer ``j`` enters divided by the product of the thresholds below it."""
     thresholds = []
     for layer in range(len(weights)):
         v = [np.zeros((spikes.shape[1], w.shape[0])) for w in weights[:layer]]
@@ -57,10 +58,11 @@ def reference_thresholds(weights, biases, spikes):
         for t in range(len(spikes)):
             h = spikes[t].astype(F64)
             for j in range(layer):
-                v[j] += h @ weights[j].T + biases[j]
+                v[j] += h @ weights[j].T + biases[j] / np.prod(thresholds[:j])
                 h = (v[j] >= thresholds[j]).astype(F64)
                 v[j] -= thresholds[j] * h
-            largest = max(largest, float((h @ weights[layer].T + biases[layer]).max()))
+            bias = biases[layer] / np.prod(thresholds[:layer])
+            largest = max(largest, float((h @ weights[layer].T + bias).max()))
         thresholds.append(largest)
     return np.array(thresholds)
 
@@ -174,3 +176,19 @@ def test_block_that_is_not_a_sequential_and_nested_backres():
         nn.BackRes(nn.Linear(3, 3, rng=rng, dtype=F64), 2), nn.ReLU()), 2), nn.Linear(3, 2))
     assert [s.path for s in split_stages(single)][1] == "2.block.1"
     assert [op for op in split_stages(single)[1].ops] == [single[2].block[0].block] * 2
+
+
+def test_balancing_keeps_biased_networks_in_proportion():
+    """With biases, balanced SNN rates times Lambda approach the ANN (the readout: logits)."""
+    rng = np.random.default_rng(5)
+    model = nn.Sequential(nn.Linear(12, 10, rng=0, dtype=F64), nn.ReLU(),
+                          nn.Linear(10, 6, rng=1, dtype=F64), nn.ReLU(),
+                          nn.Linear(6, 3, rng=2, dtype=F64))
+    for layer in (model[0], model[2]):
+        layer.bias.data[...] = rng.uniform(0.2, 0.5, layer.bias.data.shape)  # large biases
+    x = rng.uniform(0, 1, (8, 12))
+    bal = ThresholdBalancing(T=400, batch_size=8, rng=0).fit(model, x)
+    T = 4000
+    res = bal.transform().run(x, T, "poisson", rng=1, dtype=np.float64)
+    logits = model(x)
+    np.testing.assert_allclose(res.outputs[-1] / T, logits, atol=0.05 * np.abs(logits).max())
