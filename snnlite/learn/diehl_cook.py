@@ -1,0 +1,353 @@
+"""The Diehl & Cook (2015) network: unsupervised STDP learning of MNIST digits.
+
+784 Poisson inputs -> N excitatory conductance-based LIF neurons with adaptive thresholds
+(all-to-all, plastic) -> N inhibitory neurons (one-to-one) -> back to every *other* excitatory
+neuron (lateral inhibition). After training, each excitatory neuron is labelled with the class
+it responds to most; a digit is classified by the class whose neurons fire most on average.
+
+The dynamics (kernel :func:`snnlite.learn.diehl_cook_kernel.present`) and every constant of
+:class:`DiehlCookParams` follow the authors' Brian 1 code
+(``peter-u-diehl/stdp-mnist``, ``Diehl&Cook_spiking_MNIST.py`` = [code],
+``Diehl&Cook_MNIST_random_conn_generator.py`` = [gen]), which is what reached the paper's
+numbers; the paper (Diehl & Cook 2015, Front. Comput. Neurosci. 9:99) = [paper].
+
+The plasticity is the [code]'s rule (nearest-spike pre trace, two post traces):
+``w -= nu_pre * post1`` at an input spike, ``w += nu_post * pre * post2`` at a post spike,
+weights clipped to ``[0, w_max]`` and each neuron's weights rescaled to sum to 78 before every
+image. The paper's ``eta (x_pre - x_tar)(w_max - w)^mu`` form is
+:func:`snnlite.learn.stdp.diehl_cook_stdp`.
+
+Deviations from [code], all deliberate and small:
+
+* the membrane Euler step is clamped so that ``v`` never passes its momentary equilibrium
+  (see the kernel). Plain Euler is unstable when >= 12 inhibitory spikes arrive in one step;
+  in our runs the layer then blew up after about 1 200 images. Otherwise it is the [code]'s
+  forward Euler step;
+* no synaptic delays (the [code] draws 0-10 ms input->exc delays; the input spike times are
+  random anyway); the input is a Poisson process binned to ``dt`` (a count per input drawn
+  from ``Poisson(rate * 350 ms)``, times uniform), where Brian 1 draws ``rand < rate*dt`` per
+  step: both are Poisson inputs, ours costs one draw per spike instead of one per step;
+* spikes are counted during the 350 ms presentation only (Brian's counter also picked up the
+  rare spikes of the previous rest);
+* the intensity raise stops after ``max_intensity_raises`` tries (the [code] loops forever);
+* label assignment uses a frozen pass over labelled images, as the [code]'s evaluation does
+  (it used 10 000 training images); :func:`snnlite.learn.diehl_cook.DiehlCook.assign_labels`
+  takes whatever images it is given.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from snnlite.learn.diehl_cook_kernel import (
+    DiehlCookParams,
+    pack_events,
+    pre_trace_table,
+    present,
+)
+from snnlite.learn.stdp import normalize_columns
+from snnlite.nn.init import as_rng
+
+__all__ = ["DiehlCook", "DiehlCookParams"]
+
+_NEVER = -(2**62)  # "last pre spike" of an input that has not fired yet
+
+
+def _check_images(images, name: str = "images") -> np.ndarray:
+    x = np.asarray(images)
+    if x.ndim == 2 and x.shape[1] == 784:
+        pass
+    elif x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x.reshape(len(x), 784)
+    else:
+        raise ValueError(f"{name} must have shape (n, 28, 28) or (n, 784), got {x.shape}")
+    if x.dtype.kind not in "uif" or len(x) == 0:
+        raise ValueError(f"{name} must be a non-empty numeric array of pixels 0-255, "
+                         f"got dtype {x.dtype} and {len(x)} images")
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
+        raise ValueError(f"{name} must hold pixel values in [0, 255] (uint8 MNIST)")
+    return x
+
+
+class DiehlCook:
+    """Diehl & Cook (2015) unsupervised STDP network, scikit-learn style.
+
+    Parameters
+    ----------
+    n_neurons : int, default 400
+        Excitatory (= inhibitory) neurons ``N``.
+    params : DiehlCookParams, optional
+        Hyper-parameters (default: those of the authors' code).
+    rng : Generator, int or None
+        Random source for the initial weights and the Poisson inputs.
+
+    Attributes
+    ----------
+    weights_ : (784, N) float64 array
+        Input -> excitatory weights after :meth:`fit`.
+    theta_ : (N,) float64 array
+        Adaptive thresholds (mV; the firing threshold is ``v_thresh_e + theta_ - theta_offset``).
+    assignments_ : (N,) int64 array
+        Class of each excitatory neuron (after :meth:`assign_labels`; -1 if it never fired).
+    class_rates_ : (10, N) float64 array
+        Mean spike count of each neuron per class (on the assignment images).
+    timing_ : dict
+        ``fit_seconds``, ``fit_ms_per_sample`` (wall clock), ``fit_cpu_ms_per_sample`` (CPU
+        time of this process: the fair number on a shared machine), ``fit_presentations``
+        (including intensity raises), and ``run_*`` for the last frozen run.
+
+    Examples
+    --------
+    >>> from snnlite.datasets import load_mnist_sample
+    >>> x, y, xt, yt = load_mnist_sample()
+    >>> net = DiehlCook(n_neurons=16, rng=0).fit(x[:20], progress=False)
+    >>> net.weights_.shape, net.theta_.shape
+    ((784, 16), (16,))
+    """
+
+    def __init__(self, n_neurons: int = 400, params: DiehlCookParams | None = None, rng=None):
+        if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) \
+                or n_neurons < 2:
+            raise ValueError(f"n_neurons must be an integer >= 2, got {n_neurons!r}")
+        params = DiehlCookParams() if params is None else params
+        if not isinstance(params, DiehlCookParams):
+            raise TypeError(f"params must be a DiehlCookParams, got {type(params)}")
+        params.validate()
+        self.n_neurons = int(n_neurons)
+        self.params = params
+        self.rng = as_rng(rng)
+        self.timing_: dict = {}
+
+    # ------------------------------------------------------------------ state
+    def init_weights(self) -> DiehlCook:
+        """Draw ``weights_ ~ U(w_init_low, w_init_high)`` and set ``theta_ = theta_init``."""
+        p = self.params
+        self.weights_ = self.rng.uniform(p.w_init_low, p.w_init_high, size=(784, self.n_neurons))
+        self.theta_ = np.full(self.n_neurons, p.theta_init)
+        return self
+
+    def _fresh_state(self) -> dict:
+        n, p = self.n_neurons, self.params
+        z = np.zeros
+        return dict(v_e=np.full(n, p.v_init_e), ge_e=z(n), gi_e=z(n), ref_e=z(n, np.int64),
+                    v_i=np.full(n, p.v_init_i), ge_i=z(n), ref_i=z(n, np.int64),
+                    post1=z(n), post2=z(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
+
+    def _events(self, pixels: np.ndarray, intensity: float, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps."""
+        p = self.params
+        n_present = p.steps(p.t_present)
+        lam = pixels * (intensity / p.rate_divisor) * (n_present * p.dt / 1000.0)
+        n_spk = rng.poisson(lam)
+        ev_idx = np.repeat(np.arange(784, dtype=np.int64), n_spk)
+        ev_step = rng.integers(0, n_present, size=ev_idx.shape[0], dtype=np.int64)
+        return pack_events(ev_idx, ev_step, n_present)
+
+    def _present(self, st: dict, pixels, learn: bool, rng, record: bool = False) -> dict:
+        """One image, raising the intensity until ``>= min_spikes`` exc spikes (D&C's loop)."""
+        p = self.params
+        n_present, n_rest = p.steps(p.t_present), p.steps(p.t_rest)
+        n_steps = n_present + n_rest
+        intensity = p.intensity
+        for attempt in range(p.max_intensity_raises + 1):
+            if learn:
+                normalize_columns(self.weights_, p.norm_total)  # [code] before every image
+            ptr, idx = self._events(pixels, intensity, rng)
+            counts = np.zeros(self.n_neurons, dtype=np.int64)
+            shape = (n_steps, self.n_neurons) if record else (0, self.n_neurons)
+            rec_e, rec_i = np.zeros(shape, np.int8), np.zeros(shape, np.int8)
+            present(self.weights_, st["v_e"], st["ge_e"], st["gi_e"], st["ref_e"], self.theta_,
+                    st["v_i"], st["ge_i"], st["ref_i"], st["post1"], st["post2"],
+                    st["last_pre"], ptr, idx, n_steps, n_present, st["t"], self._packed,
+                    self._table, learn, counts, rec_e, rec_i)
+            st["t"] += n_steps
+            if counts.sum() >= p.min_spikes or attempt == p.max_intensity_raises:
+                break
+            intensity += 1.0
+        out = dict(counts=counts, intensity=intensity, attempts=attempt + 1)
+        if record:
+            inp = np.zeros((n_steps, 784), np.int8)
+            for t in range(n_present):
+                np.add.at(inp[t], idx[ptr[t]:ptr[t + 1]], 1)
+            out.update(input=inp, exc=rec_e, inh=rec_i)
+        return out
+
+    def _prepare(self) -> None:
+        self._packed = self.params.packed()
+        self._table = pre_trace_table(self.params.dt, self.params.tau_pre)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise RuntimeError("this DiehlCook is not fitted yet: call fit() or init_weights()")
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, images, progress: bool = True, epochs: int = 1) -> DiehlCook:
+        """Train from scratch with STDP on ``images``, presented in order, ``epochs`` times.
+
+        Parameters
+        ----------
+        images : (n, 28, 28) or (n, 784) array of pixels 0-255 (uint8 MNIST)
+        progress : bool
+            Show a ``tqdm`` progress bar.
+        epochs : int
+            Passes over ``images``.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        ``timing_`` includes the Numba compilation of the first call in a fresh environment
+        (afterwards the kernels load from the on-disk cache).
+        """
+        x = _check_images(images)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        self.init_weights()
+        self._prepare()
+        st = self._fresh_state()
+        n_pres = 0
+        start, cpu = time.perf_counter(), time.process_time()
+        bar = tqdm(total=len(x) * epochs, disable=not progress, desc="STDP", unit="img")
+        for _ in range(epochs):
+            for pixels in x:
+                n_pres += self._present(st, pixels, True, self.rng)["attempts"]
+                bar.update()
+        bar.close()
+        normalize_columns(self.weights_, self.params.norm_total)  # as seen by the next image
+        sec, cpu = time.perf_counter() - start, time.process_time() - cpu
+        n = len(x) * epochs
+        self.timing_.update(fit_seconds=sec, fit_samples=n, fit_ms_per_sample=1000.0 * sec / n,
+                            fit_cpu_ms_per_sample=1000.0 * cpu / n, fit_presentations=n_pres)
+        return self
+
+    def responses(self, images, progress: bool = False, rng=None) -> np.ndarray:
+        """Spike counts of the frozen network (no STDP, fixed theta) during each presentation.
+
+        Each image is re-presented with a higher intensity until it evokes ``min_spikes``;
+        the counts of the last presentation are returned. The network starts from its
+        initial state (membranes at ``v_init``) and runs the images in order.
+
+        Parameters
+        ----------
+        images : (n, 28, 28) or (n, 784) array of pixels 0-255
+        progress : bool
+            Show a ``tqdm`` progress bar.
+        rng : Generator, int or None
+            Source of the Poisson inputs; default: the network's own generator (so repeated
+            calls draw new inputs; pass a seed for repeatable counts).
+
+        Returns
+        -------
+        (n, N) int64 array
+        """
+        self._check_fitted()
+        x = _check_images(images)
+        rng = self.rng if rng is None else as_rng(rng)
+        self._prepare()
+        st = self._fresh_state()
+        out = np.zeros((len(x), self.n_neurons), dtype=np.int64)
+        start, cpu = time.perf_counter(), time.process_time()
+        for s, pixels in enumerate(tqdm(x, disable=not progress, desc="frozen", unit="img")):
+            out[s] = self._present(st, pixels, False, rng)["counts"]
+        sec, cpu = time.perf_counter() - start, time.process_time() - cpu
+        self.timing_.update(run_seconds=sec, run_ms_per_sample=1000.0 * sec / len(x),
+                            run_cpu_ms_per_sample=1000.0 * cpu / len(x))
+        return out
+
+    def assign_labels(self, images, labels, progress: bool = False, counts=None) -> DiehlCook:
+        """Label each neuron with its class of highest mean response ([code] get_new_assignments).
+
+        Parameters
+        ----------
+        images : (n, 28, 28) array, or None when ``counts`` is given
+        labels : (n,) int array of digits 0-9
+        counts : (n, N) array, optional
+            Precomputed :meth:`responses` (then ``images`` is not simulated).
+
+        Returns
+        -------
+        self
+        """
+        y = np.asarray(labels)
+        if counts is None:
+            counts = self.responses(images, progress=progress)
+        counts = np.asarray(counts, dtype=np.float64)
+        if y.ndim != 1 or len(y) != len(counts) or y.dtype.kind not in "ui" \
+                or y.min() < 0 or y.max() > 9:
+            raise ValueError(f"labels must be (n,) integers 0-9 matching {len(counts)} images, "
+                             f"got shape {y.shape}, dtype {y.dtype}")
+        rates = np.zeros((10, counts.shape[1]))
+        for c in range(10):
+            if np.any(y == c):
+                rates[c] = counts[y == c].mean(axis=0)
+        self.class_rates_ = rates
+        self.assignments_ = np.where(rates.max(axis=0) > 0, rates.argmax(axis=0), -1)
+        return self
+
+    def predict_counts(self, counts) -> np.ndarray:
+        """Classes from spike counts: argmax over classes of the mean count of their neurons."""
+        if not hasattr(self, "assignments_"):
+            raise RuntimeError("no labels assigned yet: call assign_labels() first")
+        counts = np.asarray(counts, dtype=np.float64)
+        score = np.full((len(counts), 10), -1.0)  # classes without neurons never win
+        for c in range(10):
+            sel = self.assignments_ == c
+            if sel.any():
+                score[:, c] = counts[:, sel].mean(axis=1)
+        return score.argmax(axis=1)
+
+    def predict(self, images, progress: bool = False) -> np.ndarray:
+        """Predicted digit of each image, shape ``(n,)``."""
+        return self.predict_counts(self.responses(images, progress=progress))
+
+    def evaluate(self, images, labels, progress: bool = False) -> float:
+        """Accuracy (fraction correct) on labelled images."""
+        y = np.asarray(labels)
+        pred = self.predict(images, progress=progress)
+        if y.shape != pred.shape:
+            raise ValueError(f"labels must have shape {pred.shape}, got {y.shape}")
+        return float(np.mean(pred == y))
+
+    def run_sample(self, image, learn: bool = False) -> dict:
+        """Present one image from a fresh state and record everything (for plots).
+
+        Returns
+        -------
+        dict
+            ``input`` (T, 784), ``exc`` (T, N), ``inh`` (T, N) int8 rasters over the
+            presentation and the rest (T steps of ``dt``), ``counts`` (N,), the final
+            ``intensity`` and the number of ``attempts``. With ``learn`` the weights and
+            theta are updated as in training.
+        """
+        self._check_fitted()
+        x = _check_images(np.asarray(image)[None], "image")
+        self._prepare()
+        return self._present(self._fresh_state(), x[0], learn, self.rng, record=True)
+
+    def save(self, path) -> None:
+        """Save weights, theta, assignments, timing and parameters to an ``.npz`` file."""
+        self._check_fitted()
+        extra = {"assignments": self.assignments_} if hasattr(self, "assignments_") else {}
+        np.savez(path, weights=self.weights_, theta=self.theta_, n_neurons=self.n_neurons,
+                 params=np.array(list(asdict(self.params).items()), dtype=object),
+                 timing=np.array(list(self.timing_.items()), dtype=object), **extra)
+
+    @classmethod
+    def load(cls, path, rng=None) -> DiehlCook:
+        """Rebuild a trained network saved by :meth:`save`."""
+        with np.load(path, allow_pickle=True) as f:
+            params = DiehlCookParams(**{k: v for k, v in f["params"]})
+            net = cls(int(f["n_neurons"]), params, rng)
+            net.weights_ = np.ascontiguousarray(f["weights"], dtype=np.float64)
+            net.theta_ = np.array(f["theta"], dtype=np.float64)
+            net.timing_ = dict(f["timing"])
+            if "assignments" in f:
+                net.assignments_ = np.array(f["assignments"])
+        return net
