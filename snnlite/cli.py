@@ -11,7 +11,8 @@ __all__ = ["main"]
 REPRODUCTIONS = {"classic-mnist": "snnlite.experiments.classic_mnist",
                  "qffs-mnist": "snnlite.experiments.qffs_mnist",
                  "zou-mnist": "snnlite.experiments.zou_mnist",
-                 "panda-fashion": "snnlite.experiments.panda_fashion"}
+                 "panda-fashion": "snnlite.experiments.panda_fashion",
+                 "stdp-mnist": "snnlite.experiments.stdp_mnist"}
 
 
 def _demo(args) -> int:
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--retrain", action="store_true", help="train even if weights are cached")
     rep.add_argument("--quick", action="store_true",
-                     help="evaluate on 1 000 test images only")
+                     help="a small, fast run (subsets; each reproduction's docstring says which)")
     rep.set_defaults(func=_reproduce)
 
     bench = sub.add_parser("bench", help="time the standard workloads")

@@ -76,15 +76,22 @@ def train_ann(config: str, data: tuple, s: dict, seed: int = 0, head: str = "lin
 
 
 def train_agd(config: str, T: int, data: tuple, s: dict, seed: int = 0, head: str = "linear",
-              keep_relu: int = 0, n_train: int | None = None,
-              epochs: int | None = None) -> dict:
-    """Train ``to_agd(build_vgg(config))`` by BPTT; return accuracy, counts, energy, time."""
+              keep_relu: int = 0, n_train: int | None = None, epochs: int | None = None,
+              ann_init: int = 0) -> dict:
+    """Train ``to_agd(build_vgg(config))`` by BPTT; return accuracy, counts, energy, time.
+
+    ``ann_init > 0`` first trains the ReLU network for that many epochs on the same images
+    and starts BPTT from its weights (``to_agd`` copies them).
+    """
     x, y, xt, yt = data
     n_train = n_train or len(x)
     ann = build_vgg(config, channels=s["channels"], hidden=s["hidden"], head=head, rng=seed)
     info = describe(ann)
-    model = to_agd(ann, T, neuron=LIF(alpha=0.99), encoder="analog", keep_relu=keep_relu)
     start = time.perf_counter()
+    if ann_init:
+        nn.fit(ann, (x[:n_train], y[:n_train]), ann_init, 64, lr=1e-3, loss=_loss(head),
+               rng=seed)
+    model = to_agd(ann, T, neuron=LIF(alpha=0.99), encoder="analog", keep_relu=keep_relu)
     nn.fit(model, (x[:n_train], y[:n_train]), epochs or s["epochs"], 64, lr=1e-3,
            loss=_loss(head), rng=seed)
     seconds = time.perf_counter() - start
@@ -95,7 +102,8 @@ def train_agd(config: str, T: int, data: tuple, s: dict, seed: int = 0, head: st
             "logical_depth": info["logical_depth"], "spikes": report.spikes,
             "rates": [sp / (n * T) for sp, n in zip(report.spikes, report.neurons, strict=True)],
             "ee": report.efficiency, "ee_spiking": report.spiking_efficiency(),
-            "seconds": seconds, "n_train": n_train, "epochs": epochs or s["epochs"]}
+            "seconds": seconds, "n_train": n_train, "epochs": epochs or s["epochs"],
+            "ann_init": ann_init}
 
 
 def _best_study(data, s) -> list[dict]:
