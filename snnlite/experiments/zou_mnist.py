@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,15 @@ from .. import nn
 from ..analysis import count_ops
 from ..convert import ZouConverter
 from ..datasets import load_mnist, to_float
+from ..nn.io import META_KEY
+from ..nn.quant import TernaryConv2d, TernaryLinear, ternarize
 from .zou_models import count_spiking_neurons, zou_lenet
 
-__all__ = ["PAPER", "train_lenet", "evaluate", "stable_step", "main"]
+__all__ = ["PAPER", "PRETRAINED", "evaluate", "load_pretrained", "main", "save_compact",
+           "stable_step", "train_lenet"]
+
+#: Shipped compact weights (inside ``snnlite.data``) by quantization level ``k``.
+PRETRAINED = {0: "zou_lenet_mnist_k0.npz"}
 
 #: The paper's LeNet/MNIST numbers (spec §5.1) for the comparison table.
 PAPER = {"accuracy_k0": 0.9945, "stable_step_k0": 4, "op_ratio": {0: 7.2, 1: 3.7, 2: 1.9},
@@ -38,6 +45,55 @@ def train_lenet(k: int, data, epochs: int = 5, seed: int = 0, progress: bool = T
     nn.fit(model, data[:2], epochs, 128, opt, scheduler=nn.CosineLR(opt, epochs), rng=seed,
            progress=progress)
     return model, time.perf_counter() - start
+
+
+def _ternary_names(module: nn.Module, prefix: str = "") -> list[str]:
+    """State names of the weights of every ternary layer (``ternary=True``) in ``module``."""
+    names = []
+    for name, child in module.children():
+        if isinstance(child, (TernaryConv2d, TernaryLinear)) and child.ternary:
+            names.append(f"{prefix}{name}.weight")
+        names += _ternary_names(child, f"{prefix}{name}.")
+    return names
+
+
+def save_compact(model: nn.Module, path, metadata: dict | None = None) -> None:
+    """Save ``model`` for inference only, small: ternary weights as ``int8`` (A3).
+
+    Every ternary layer's float latent weights are replaced by ``ternarize(latent)`` in
+    {-1, 0, +1} (``int8``); everything else (the float encoding conv and classifier,
+    BatchNorm parameters and running statistics) stays ``float32``. Written with
+    ``np.savez_compressed``, with ``metadata`` readable by :func:`snnlite.nn.load_metadata`.
+
+    Notes
+    -----
+    :func:`snnlite.nn.load` reads the file into a fresh model of the same architecture: the
+    ``int8`` values become float latent weights ``t`` in {-1, 0, +1}, and ``ternarize(t) = t``
+    (``Delta = 0.7 mean|t| < 1``), so the forward pass and the conversion are unchanged
+    exactly. Training the loaded model further does not continue the original run (the
+    latent magnitudes are gone).
+    """
+    arrays = dict(model.state_dict())
+    for name in _ternary_names(model):
+        arrays[name] = ternarize(arrays[name])
+    if metadata is not None:
+        arrays[META_KEY] = np.array(json.dumps(metadata))
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def load_pretrained(k: int = 0) -> nn.Sequential:
+    """The shipped ternary LeNet for level ``k`` (``snnlite/data/zou_lenet_mnist_k0.npz``).
+
+    Raises
+    ------
+    ValueError
+        If no weights are shipped for ``k`` (see :data:`PRETRAINED`).
+    """
+    if k not in PRETRAINED:
+        raise ValueError(f"weights are shipped for k in {sorted(PRETRAINED)}, got k={k!r}")
+    with resources.as_file(resources.files("snnlite.data").joinpath(PRETRAINED[k])) as path:
+        return nn.load(zou_lenet(k=k, rng=0), path)
 
 
 def stable_step(accuracy: np.ndarray) -> int:
@@ -96,8 +152,13 @@ def _write_table(out: Path, rows: dict, seed: int, n_test: int) -> str:
 
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
          T: int = 30, levels=(0, 1, 2), quick: bool = False) -> dict:
-    """Train (or load from ``out``), convert and simulate each ``k``; write the table and
-    figures to ``out``. ``quick`` evaluates 1 000 test images only."""
+    """Train (or load), convert and simulate each ``k``; write the table and figures to ``out``.
+
+    A model cached in ``out`` (``zou_lenet_k<k>.npz``) is used unless ``retrain``; else,
+    without ``retrain`` or ``epochs``, the shipped weights of :data:`PRETRAINED` (k = 0);
+    else the model is trained (``epochs`` or 5 epochs) and cached. ``quick`` evaluates
+    1 000 test images only.
+    """
     from .. import plot
 
     out.mkdir(parents=True, exist_ok=True)
@@ -112,6 +173,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
         path = out / f"zou_lenet_k{k}.npz"
         if path.exists() and not retrain:
             model, seconds = nn.load(zou_lenet(k=k, rng=seed), path), None
+        elif k in PRETRAINED and not retrain and epochs is None:
+            model, seconds = load_pretrained(k), None
         else:
             model, seconds = train_lenet(k, data, epochs or 5, seed)
             nn.save(model, path, metadata={"k": k, "seed": seed, "epochs": epochs or 5,
