@@ -27,21 +27,12 @@ import numpy as np
 from snnlite.analysis.ops import EnergyModel, macs
 from snnlite.learn.bptt import Spiking
 from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
-from snnlite.nn.backres import BackRes
+from snnlite.nn.backres import applied
 from snnlite.nn.conv import Conv2d
 from snnlite.nn.linear import Linear
-from snnlite.nn.module import Module, Sequential
+from snnlite.nn.module import Sequential
 
-__all__ = ["AGDEnergy", "agd_energy", "applied_order"]
-
-
-def applied_order(model: Module) -> list[Module]:
-    """The modules of ``model`` in the order a forward pass applies them (BackRes unrolled)."""
-    if isinstance(model, Sequential):
-        return [m for layer in model.layers for m in applied_order(layer)]
-    if isinstance(model, BackRes):
-        return [m for layer, _ in model.unrolled() for m in applied_order(layer)]
-    return [model]
+__all__ = ["AGDEnergy", "agd_energy"]
 
 
 @dataclass
@@ -61,6 +52,8 @@ class AGDEnergy:
     T : int
     energy_ann, energy_snn : float
         C10 and C11 totals (J per sample).
+    energy_model : EnergyModel
+        The per-operation energies used.
     """
 
     rows: list = field(default_factory=list)
@@ -69,6 +62,7 @@ class AGDEnergy:
     T: int = 1
     energy_ann: float = 0.0
     energy_snn: float = 0.0
+    energy_model: EnergyModel = field(default_factory=EnergyModel)
 
     @property
     def efficiency(self) -> float:
@@ -79,9 +73,7 @@ class AGDEnergy:
         """EE of the spiking layers alone (their ANN MACs vs their accumulates)."""
         rows = [r for r in self.rows if r["kind"] == "spiking"]
         snn = sum(r["energy"] for r in rows)
-        return sum(r["macs"] for r in rows) * self._e_mac / snn if snn else float("inf")
-
-    _e_mac: float = 3.2e-12
+        return sum(r["macs"] for r in rows) * self.energy_model.e_mac / snn if snn else float("inf")
 
 
 def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = None,
@@ -109,12 +101,12 @@ def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = No
         If the network has no time axis (no encoder or ``Repeat``).
     """
     energy = EnergyModel() if energy is None else energy
-    modules = applied_order(model)
+    modules = [m for m, _ in applied(model)]
     starts = [m for m in modules if isinstance(m, PoissonEncoder | Repeat)]
     if not starts:
         raise ValueError("model has no PoissonEncoder or Repeat: not an AGD network")
     T, n = starts[0].T, len(x)
-    report = AGDEnergy(T=T, _e_mac=energy.e_mac)
+    report = AGDEnergy(T=T, energy_model=energy)
     layers, active, spikes = [], None, None
     for begin in range(0, n, batch_size):
         h, phase, fracs, counts = x[begin:begin + batch_size], "ann", [], []

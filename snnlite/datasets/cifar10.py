@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import idx
-from .idx import Downloader, data_dirs
+from .idx import Downloader, check_load_args, data_dirs
 
 __all__ = ["CIFAR10_CLASSES", "load_cifar10", "read_cifar10_batch"]
 
@@ -124,12 +124,7 @@ def load_cifar10(split: str = "train", root: str | os.PathLike | None = None,
     >>> x.shape, x.dtype  # doctest: +SKIP
     ((10000, 3, 32, 32), dtype('uint8'))
     """
-    if split not in _CIFAR_FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if not (isinstance(download, bool) or callable(download)):
-        raise TypeError(f"download must be a bool or a callable (url, dest), got {download!r}")
-    if root is not None and not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a directory path or None, got {type(root).__name__}")
+    check_load_args(split, _CIFAR_FILES, root, download)
     files, candidates = _CIFAR_FILES[split], data_dirs("cifar10", root)
     found, why = None, "download=False, so nothing was downloaded"
     for d in candidates:

@@ -195,13 +195,18 @@ def data_dirs(name: str, root: str | os.PathLike | None = None) -> list[Path]:
     return candidates + [Path.home() / ".cache" / "snnlite" / name]
 
 
-def _load(name: str, split: str, root, download: bool | Downloader) -> tuple:
-    if split not in _SPLITS:
+def check_load_args(split: str, splits, root, download) -> None:
+    """Validate the common arguments of the dataset loaders (ValueError / TypeError)."""
+    if split not in splits:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if not (isinstance(download, bool) or callable(download)):
         raise TypeError(f"download must be a bool or a callable (url, dest), got {download!r}")
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a directory path or None, got {type(root).__name__}")
+
+
+def _load(name: str, split: str, root, download: bool | Downloader) -> tuple:
+    check_load_args(split, _SPLITS, root, download)
     files = _SPLITS[split]
     candidates = data_dirs(name, root)
     cache = candidates[-1]

@@ -175,7 +175,7 @@ def _pct(v: float) -> str:
 
 def _report(results: dict, s: dict, total: float) -> str:
     lines = ["# panda-fashion (Fashion-MNIST, reduced budget)", "",
-             f"settings: {json.dumps({k: v for k, v in s.items()})}; total {total:.0f} s", "",
+             f"settings: {json.dumps(s)}; total {total:.0f} s", "",
              "## 0. Best AGD network", "",
              "| net | T | images x (ANN + BPTT) epochs | ANN % | SNN % | EE whole | train s |",
              "|---|---|---|---|---|---|---|"]

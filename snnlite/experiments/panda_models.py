@@ -48,6 +48,7 @@ import re
 import numpy as np
 
 from .. import nn
+from ..nn.backres import applied
 from ..nn.init import as_rng
 
 __all__ = ["PRESETS", "build_vgg", "describe", "hybrid_split", "parse_config"]
@@ -191,18 +192,6 @@ def hybrid_split(model: nn.Sequential, n_relu: int = 2) -> int:
     raise ValueError(f"the model has only {seen} top-level ReLUs, fewer than n_relu={n_relu}")
 
 
-def _applied(layers, tags=()):
-    """Yield ``(module, tags)`` in application order, expanding BackRes blocks recursively."""
-    for layer in layers:
-        if isinstance(layer, nn.BackRes):
-            for inner, k in layer.unrolled():
-                yield from _applied([inner], tags + (f"{k}/{layer.n}",))
-        elif isinstance(layer, nn.Sequential):
-            yield from _applied(layer.layers, tags)
-        else:
-            yield layer, tags
-
-
 def describe(model: nn.Sequential, in_shape=None) -> dict:
     """Parameter count, real and logical depth, and the unrolled graph of a model.
 
@@ -224,7 +213,7 @@ def describe(model: nn.Sequential, in_shape=None) -> dict:
     """
     names, lines, logical = {}, [], 0
     h = None if in_shape is None else np.zeros((1, *in_shape), np.float32)
-    for layer, tags in _applied(model.layers):
+    for layer, tags in applied(model):
         if isinstance(layer, (nn.Conv2d, nn.Linear, nn.StochMax)):
             kind = "conv" if isinstance(layer, nn.Conv2d) else "fc"
             if id(layer) not in names:

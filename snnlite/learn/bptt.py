@@ -35,6 +35,7 @@ from snnlite.neurons.base import reset_code
 from snnlite.neurons.if_neuron import IF
 from snnlite.neurons.lif import LIF
 from snnlite.nn.module import Module
+from snnlite.snn.encoding import check_steps
 
 __all__ = ["Spiking", "bptt_backward", "bptt_forward"]
 
@@ -136,8 +137,6 @@ class Spiking(Module):
 
     def __init__(self, T: int, neuron: IF | LIF | None = None,
                  surrogate: Surrogate | None = None, detach_reset: bool = False):
-        if int(T) != T or T < 1:
-            raise ValueError(f"T must be an integer >= 1, got {T!r}")
         neuron = LIF() if neuron is None else neuron
         if not isinstance(neuron, IF | LIF):
             raise TypeError(f"neuron must be IF or LIF, got {type(neuron).__name__}")
@@ -146,7 +145,7 @@ class Spiking(Module):
         surrogate = Triangle() if surrogate is None else surrogate
         if not isinstance(surrogate, Surrogate):
             raise TypeError(f"surrogate must be a Surrogate, got {type(surrogate).__name__}")
-        self.T, self.neuron, self.surrogate = int(T), neuron, surrogate
+        self.T, self.neuron, self.surrogate = check_steps(T), neuron, surrogate
         self.alpha = float(getattr(neuron, "alpha", 1.0))
         self.detach_reset = bool(detach_reset)
         self._u = self._s = None

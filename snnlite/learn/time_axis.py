@@ -18,15 +18,9 @@ import numpy as np
 
 from snnlite.nn.init import as_rng
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import poisson
+from snnlite.snn.encoding import check_steps, poisson
 
 __all__ = ["PoissonEncoder", "Repeat", "SumOverTime"]
-
-
-def _steps(T) -> int:
-    if int(T) != T or T < 1:
-        raise ValueError(f"T must be an integer >= 1, got {T!r}")
-    return int(T)
 
 
 class PoissonEncoder(Module):
@@ -47,7 +41,7 @@ class PoissonEncoder(Module):
     """
 
     def __init__(self, T: int, rng=None, signed: bool = True):
-        self.T, self.rng, self.signed = _steps(T), as_rng(rng), signed
+        self.T, self.rng, self.signed = check_steps(T), as_rng(rng), signed
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         spikes = poisson(x, self.T, rng=self.rng, signed=self.signed)
@@ -79,7 +73,7 @@ class Repeat(Module):
     """
 
     def __init__(self, T: int):
-        self.T = _steps(T)
+        self.T = check_steps(T)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         x = np.asarray(x)
@@ -104,7 +98,7 @@ class SumOverTime(Module):
     """
 
     def __init__(self, T: int, mean: bool = False):
-        self.T, self.mean = _steps(T), bool(mean)
+        self.T, self.mean = check_steps(T), bool(mean)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if x.shape[0] % self.T:

@@ -32,7 +32,7 @@ from .init import as_rng
 from .linear import Linear
 from .module import Module, Sequential
 
-__all__ = ["BackRes", "ChannelSelect", "shallow_clone"]
+__all__ = ["BackRes", "ChannelSelect", "applied", "shallow_clone"]
 
 _SELECT = (None, "mean", "random", "topk")
 
@@ -287,3 +287,19 @@ class BackRes(Module):
         inner = repr(self.block).replace("\n", "\n  ")
         sel = "" if self.select is None else f", select={self.select!r}"
         return f"BackRes(n={self.n}{sel},\n  block={inner}\n)"
+
+
+def applied(module: Module, tags: tuple[str, ...] = ()) -> Iterator[tuple[Module, tuple]]:
+    """Yield ``(module, tags)`` in the order a forward pass applies them.
+
+    ``Sequential`` containers are expanded and every :class:`BackRes` block is unrolled
+    (:meth:`BackRes.unrolled`); ``tags`` holds one ``"k/n"`` per enclosing unrolling.
+    """
+    if isinstance(module, BackRes):
+        for inner, k in module.unrolled():
+            yield from applied(inner, tags + (f"{k}/{module.n}",))
+    elif isinstance(module, Sequential):
+        for layer in module.layers:
+            yield from applied(layer, tags)
+    else:
+        yield module, tags

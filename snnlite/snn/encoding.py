@@ -24,7 +24,7 @@ from snnlite.nn.init import as_rng
 __all__ = ["ConstantInput", "analog", "bernoulli", "latency", "poisson", "regular"]
 
 
-def _check_steps(T) -> int:
+def check_steps(T) -> int:
     """Return ``T`` as an int >= 1 or raise ValueError."""
     if isinstance(T, bool) or int(T) != T or T < 1:
         raise ValueError(f"T must be an integer >= 1, got {T!r}")
@@ -156,7 +156,7 @@ def analog(x, T: int, t_in: int | None = None) -> ConstantInput:
     >>> np.asarray(inp)[:, 0, 0].tolist()
     [0.5, 0.5, 0.0]
     """
-    T = _check_steps(T)
+    T = check_steps(T)
     x = _check_batch(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
@@ -202,7 +202,7 @@ def poisson(x, T: int, rng=None, signed: bool = True) -> np.ndarray:
     >>> bool(abs(s.mean() - 0.25) < 0.01)
     True
     """
-    T = _check_steps(T)
+    T = check_steps(T)
     x = _check_batch(x)
     if not signed and np.any(x < 0):
         raise ValueError("x has negative values; use signed=True or inputs >= 0")
@@ -244,7 +244,7 @@ def regular(x, T: int) -> np.ndarray:
     >>> regular([0.5, 0.25], T=4)[:, 0].tolist(), regular([0.5, 0.25], T=4)[:, 1].tolist()
     ([0, 1, 0, 1], [0, 0, 0, 1])
     """
-    T = _check_steps(T)
+    T = check_steps(T)
     r = np.clip(_check_batch(x).astype(np.float64), 0.0, 1.0)
     t = np.arange(T + 1, dtype=np.float64).reshape((T + 1,) + (1,) * r.ndim)
     return np.diff(np.floor(t * r), axis=0).astype(np.int8)
@@ -289,7 +289,7 @@ def latency(x, T: int, threshold: float = 0.0) -> np.ndarray:
     >>> s.argmax(axis=0).tolist(), s.sum(axis=0).tolist()
     ([0, 2, 0], [1, 1, 0])
     """
-    T = _check_steps(T)
+    T = check_steps(T)
     x = _check_batch(x).astype(np.float64)
     if not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from snnlite import nn
-from snnlite.analysis.agd_energy import agd_energy, applied_order
+from snnlite.analysis.agd_energy import agd_energy
 from snnlite.learn.agd import to_agd
 from snnlite.learn.bptt import Spiking
 from snnlite.learn.time_axis import PoissonEncoder, SumOverTime
-from snnlite.nn.backres import BackRes
+from snnlite.nn.backres import BackRes, applied
 
 
 def test_spec_energy_example():
@@ -51,7 +51,7 @@ def test_backres_unrolled_layers_counted_per_unrolling():
     block = nn.Sequential(nn.Linear(3, 3, rng=1), nn.ReLU())
     ann = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), BackRes(block, 3), nn.Linear(3, 2))
     agd = to_agd(ann, T=4, encoder="analog")
-    assert sum(isinstance(m, nn.Linear) for m in applied_order(agd)) == 5
+    assert sum(isinstance(m, nn.Linear) for m, _ in applied(agd)) == 5
     report = agd_energy(agd, np.ones((2, 2), np.float32))
     assert [r["macs"] for r in report.rows] == [6, 9, 9, 9, 6]
     assert len(report.spikes) == 4 and report.neurons == [3, 3, 3, 3]

@@ -357,15 +357,25 @@ def test_lenet_builder():
     assert not zou_lenet(ternary=False)[3].ternary
 
 
+def convert_tie_free(model, x, k, rng, integer=True):
+    """Calibrate and quantize ``model`` for ``k``, convert it and simulate the tie-free inputs.
+
+    Returns ``(conv, keep, result, counts, levels, logits)``: ``levels`` are the ANN's levels of
+    all inputs, ``keep`` marks the tie-free ones that were simulated.
+    """
+    make_dyadic(calibrate(model, x, rng), k, rng, x)
+    zs, us, levels, logits = ann(model, x)
+    conv = ZouConverter(integer=integer).fit(model)
+    keep = tie_free(conv, zs, us, levels)
+    result, counts = simulate(conv.transform(), x[keep], t_in=1)
+    return conv, keep, result, counts, levels, logits
+
+
 def test_lenet_converted():
     rng = np.random.default_rng(11)
     model = zou_lenet(k=1, channels=(4, 6, 8), rng=rng)
     x = rng.uniform(0, 1, (6, 1, 28, 28))
-    make_dyadic(calibrate(model, x, rng), 1, rng, x)
-    zs, us, levels, _ = ann(model, x)
-    conv = ZouConverter(integer=True).fit(model)
-    keep = tie_free(conv, zs, us, levels)
-    _, counts = simulate(conv.transform(), x[keep], t_in=1)
+    conv, keep, _, counts, levels, _ = convert_tie_free(model, x, 1, rng)
     assert_counts_are_levels(counts, [n[keep] for n in levels])
     assert [layer.name for layer in conv.layers_] == ["encoder", "hidden1", "hidden2", "hidden3",
                                                       "hidden4", "readout"]
@@ -426,12 +436,8 @@ def test_mobilenet_block_converted(integer):
                           nn.MedianQuant(0, clip=4), block, nn.Flatten(),
                           nn.Linear(6 * 4 * 4, 5, bias=False, rng=rng))
     x = rng.uniform(0, 1, (12, 3, 8, 8))
-    make_dyadic(calibrate(model, x, rng), 1, rng, x)
-    zs, us, levels, logits = ann(model, x)
-    conv = ZouConverter(integer=integer).fit(model)
+    conv, keep, result, counts, levels, logits = convert_tie_free(model, x, 1, rng, integer)
     assert [layer.name for layer in conv.layers_] == ["encoder", "hidden1", "hidden2", "readout"]
-    keep = tie_free(conv, zs, us, levels)
-    result, counts = simulate(conv.transform(), x[keep], t_in=1)
     assert counts[1].shape == (keep.sum(), 4, 4, 4)
     assert_counts_are_levels(counts, [n[keep] for n in levels])
     np.testing.assert_allclose(result.outputs[-1], 2 * logits[keep], rtol=1e-10, atol=1e-10)
@@ -443,11 +449,7 @@ def test_mobilenet_converted():
     assert model(np.zeros((1, 3, 8, 8))).shape == (1, 5)
     assert len(zou_mobilenet(input_size=32, rng=0).layers) == 3 + 13 + 3
     x = rng.uniform(0, 1, (10, 3, 8, 8))
-    make_dyadic(calibrate(model, x, rng), 0, rng, x)
-    zs, us, levels, logits = ann(model, x)
-    conv = ZouConverter(integer=True).fit(model)
-    keep = tie_free(conv, zs, us, levels)
-    result, counts = simulate(conv.transform(), x[keep], t_in=1)
+    _, keep, result, counts, levels, logits = convert_tie_free(model, x, 0, rng)
     assert_counts_are_levels(counts, [n[keep] for n in levels])
     np.testing.assert_allclose(result.outputs[-1], logits[keep], rtol=1e-10, atol=1e-10)
 
