@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.learn.surrogate import Surrogate, Triangle, pseudo_derivative, spike_value
+from snnlite.learn.surrogate import Surrogate, Triangle, pseudo_derivative_row, spike_value
 from snnlite.neurons.base import reset_code
 from snnlite.neurons.if_neuron import IF
 from snnlite.neurons.lif import LIF
@@ -89,17 +89,21 @@ def bptt_backward(grad_s, u, spikes, alpha, threshold, reset, kind, param, detac
     grad_i : (T, N) float array
         Output: gradient with respect to the input current.
     """
-    g_v = np.zeros_like(u[0])  # gradient reaching v[t] from step t + 1
-    for t in range(u.shape[0] - 1, -1, -1):
-        for i in range(u.shape[1]):
-            ds = pseudo_derivative(kind, param, u[t, i], threshold)  # C4
-            if reset == 0:
-                dv_du = 1.0 if detach else 1.0 - threshold * ds
-            elif reset == 1:
-                dv_du = 1.0 - spikes[t, i] - (0.0 if detach else u[t, i] * ds)
-            else:
-                dv_du = 1.0
-            g_u = grad_s[t, i] * ds + g_v[i] * dv_du
+    T, N = u.shape
+    g_v = np.zeros(N, u.dtype)  # gradient reaching v[t] from step t + 1
+    ds = np.empty(N, u.dtype)
+    dv_du = np.ones(N, u.dtype)  # stays 1 for reset="none" or detached subtraction
+    for k in range(T):
+        t = T - 1 - k  # reverse time (a descending range compiles to a slower loop)
+        pseudo_derivative_row(kind, param, u[t], threshold, ds)  # C4
+        if reset == 0 and not detach:
+            for i in range(N):
+                dv_du[i] = 1.0 - threshold * ds[i]
+        elif reset == 1:
+            for i in range(N):
+                dv_du[i] = 1.0 - spikes[t, i] - (0.0 if detach else u[t, i] * ds[i])
+        for i in range(N):
+            g_u = grad_s[t, i] * ds[i] + g_v[i] * dv_du[i]
             grad_i[t, i] = g_u
             g_v[i] = alpha * g_u  # through the leak
 

@@ -37,7 +37,7 @@ from snnlite._jit import njit
 from snnlite.neurons.base import check_float
 
 __all__ = ["ArcTan", "FastSigmoid", "Sigmoid", "Surrogate", "Triangle", "pseudo_derivative",
-           "spike_value"]
+           "pseudo_derivative_row", "spike_value"]
 
 TRIANGLE, FAST_SIGMOID, ARCTAN, SIGMOID = 0, 1, 2, 3
 
@@ -62,6 +62,27 @@ def pseudo_derivative(kind, param, u, threshold):
         return 0.5 * param / (1.0 + (0.5 * math.pi * param * x) ** 2)
     s = 1.0 / (1.0 + math.exp(-param * x))  # SIGMOID: exact derivative of the smooth spike
     return param * s * (1.0 - s)
+
+
+@njit
+def pseudo_derivative_row(kind, param, u, threshold, out):
+    """``out[i] = pseudo_derivative(kind, param, u[i], threshold)`` for a row ``u``.
+
+    The ``kind`` test sits outside the loops, so each loop body is one fixed formula that
+    compiles to vector instructions (a test inside the loop would not).
+    """
+    if kind == TRIANGLE:
+        for i in range(u.size):
+            out[i] = pseudo_derivative(TRIANGLE, param, u[i], threshold)
+    elif kind == FAST_SIGMOID:
+        for i in range(u.size):
+            out[i] = pseudo_derivative(FAST_SIGMOID, param, u[i], threshold)
+    elif kind == ARCTAN:
+        for i in range(u.size):
+            out[i] = pseudo_derivative(ARCTAN, param, u[i], threshold)
+    else:
+        for i in range(u.size):
+            out[i] = pseudo_derivative(SIGMOID, param, u[i], threshold)
 
 
 class Surrogate:

@@ -44,8 +44,8 @@ class PoissonEncoder(Module):
         self.T, self.rng, self.signed = check_steps(T), as_rng(rng), signed
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        spikes = poisson(x, self.T, rng=self.rng, signed=self.signed)
-        return spikes.reshape((-1,) + spikes.shape[2:]).astype(np.float32)
+        spikes = poisson(x, self.T, rng=self.rng, signed=self.signed, dtype=np.float32)
+        return spikes.reshape((-1,) + spikes.shape[2:])
 
     def backward(self, grad: np.ndarray) -> None:
         return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite.nn.init import as_rng
+from snnlite.snn.fast_bernoulli import bernoulli_spikes
 
 __all__ = ["ConstantInput", "analog", "bernoulli", "latency", "poisson", "regular"]
 
@@ -165,11 +166,12 @@ def analog(x, T: int, t_in: int | None = None) -> ConstantInput:
     return ConstantInput(x, T, None if t_in is None else int(t_in))
 
 
-def poisson(x, T: int, rng=None, signed: bool = True) -> np.ndarray:
+def poisson(x, T: int, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarray:
     """Rate (Poisson/Bernoulli) coding: per step a spike with probability ``|x|`` (§4.1).
 
     ``spike[t] = sign(x) * 1[u_t < clip(|x|, 0, 1)]`` with ``u_t ~ U[0, 1)`` drawn
-    independently per step and element (float32 draws).
+    independently per step and element, at float32 resolution (2**-24), from a counter-based
+    generator keyed by one draw of ``rng`` (see :mod:`snnlite.snn.fast_bernoulli`).
 
     Parameters
     ----------
@@ -182,10 +184,12 @@ def poisson(x, T: int, rng=None, signed: bool = True) -> np.ndarray:
     signed : bool, default True
         Give spikes the sign of ``x`` (-1 for negative inputs). When False, ``x`` must be
         ``>= 0``.
+    dtype : data-type, default int8
+        Of the result (float32 for spikes that feed a matrix product directly).
 
     Returns
     -------
-    (T, B, ...) int8 array in {-1, 0, 1} ({0, 1} when unsigned).
+    (T, B, ...) array in {-1, 0, 1} ({0, 1} when unsigned).
 
     Raises
     ------
@@ -207,10 +211,8 @@ def poisson(x, T: int, rng=None, signed: bool = True) -> np.ndarray:
     if not signed and np.any(x < 0):
         raise ValueError("x has negative values; use signed=True or inputs >= 0")
     p = np.clip(np.abs(x), 0.0, 1.0)
-    spikes = (as_rng(rng).random((T, *x.shape), dtype=np.float32) < p).view(np.int8)
-    if signed:
-        spikes *= np.sign(x).astype(np.int8)
-    return spikes
+    sign = np.sign(x).astype(np.int8) if signed else np.ones(x.shape, np.int8)
+    return bernoulli_spikes(p, sign, T, as_rng(rng), dtype)
 
 
 bernoulli = poisson

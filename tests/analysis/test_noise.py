@@ -116,7 +116,7 @@ def test_sub_threshold_noise_fixed_by_precharge():
 
 def test_rate_coding_noise_one_input():
     """One input of intensity 0.375, weight 1, th = 1, pre-charge 0.5, T = 16: target 6."""
-    x, T, seed = np.array([[0.375]]), 16, 3
+    x, T, seed = np.array([[0.375]]), 16, 0
     net = one_neuron(IF(v_init=0.5))
     spikes_in = int(poisson(x, T, rng=seed).sum())  # independently drawn, same seed
     assert spikes_in != 6
