@@ -10,6 +10,14 @@ from .module import Module
 __all__ = ["AvgPool2d", "MaxPool2d"]
 
 
+def _sum(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """``parts[0] + parts[1] + ...`` as a new array of ``dtype`` (no zero-filled start)."""
+    total = np.add(parts[0], parts[1], dtype=dtype) if len(parts) > 1 else parts[0].astype(dtype)
+    for part in parts[2:]:
+        total += part
+    return total
+
+
 class _Pool2d(Module):
     """Shared geometry: ``kernel_size`` and ``stride`` (defaults to ``kernel_size``)."""
 
@@ -54,14 +62,16 @@ class AvgPool2d(_Pool2d):
                              f"got {self.padding}")
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        out_hw = self._out_hw(x)
+        (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, self._out_hw(x)
         xp = pad2d(x, self.padding)
-        y = np.zeros(x.shape[:2] + out_hw, np.result_type(x.dtype, np.float32))
-        for _, _, rows, cols in window_slices(self.kernel_size, self.stride, out_hw):
-            y += xp[..., rows, cols]
+        dtype = np.result_type(x.dtype, np.float32)
+        # the window sum is separable: add the kh rows of each window first (contiguous
+        # rows), then the kw columns of that smaller array: kh + kw adds instead of kh * kw
+        rows = _sum([xp[..., i:i + sh * (oh - 1) + 1:sh, :] for i in range(kh)], dtype)
+        y = _sum([rows[..., j:j + sw * (ow - 1) + 1:sw] for j in range(kw)], dtype)
         if train:
             self._x_shape = x.shape
-        return y / (self.kernel_size[0] * self.kernel_size[1])
+        return np.divide(y, kh * kw, out=y)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         (ph, pw), (h, w) = self.padding, self._x_shape[2:]
