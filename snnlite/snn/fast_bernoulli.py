@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnlite._jit import njit
+from snnlite._jit import njit, prange
 
 __all__ = ["bernoulli_spikes", "splitmix64"]
 
@@ -41,11 +41,11 @@ def splitmix64(key, i):
     return z ^ (z >> np.uint64(31))
 
 
-@njit
+@njit(parallel=True)
 def _spikes_kernel(key, p24, sign, out):
     """``out[t, j] = sign[j]`` where the 24-bit uniform of element ``t*N + j`` is < ``p24[j]``."""
     n = out.shape[1]
-    for t in range(out.shape[0]):
+    for t in prange(out.shape[0]):
         for j in range(n):
             z = splitmix64(key, np.uint64(t * n + j))
             out[t, j] = sign[j] if (z >> np.uint64(40)) < p24[j] else 0
