@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kernels import python
 
 from snnlite.neurons import BurstEncoder
 from snnlite.neurons.burst_encoder import _burst_scan
@@ -105,11 +106,6 @@ def test_threshold_keeps_rising_across_calls():
     assert encoder.scan(np.array([[0.0]]), state).tolist() == [[0]]  # 1.7 < 2.5
     assert encoder.scan(np.array([[5.0]]), state).tolist() == [[1]]  # 6.7 >= 3.5 (step 4)
     assert encoder.scan(np.array([[0.0]] * 3), state).tolist() == [[0]] * 3  # window over
-
-
-def python(kernel):
-    """The interpreted kernel (the kernel itself when NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kernels import python
 from numba import types
 
 import snnlite.neurons.dynamic_threshold as dt_module
@@ -246,11 +247,6 @@ def test_one_scan_equals_step_by_step(integer, scale):
     for key in whole:
         np.testing.assert_array_equal(whole[key], steps[key])
     assert (spikes > 0).any() and (spikes < 0).any()
-
-
-def python(kernel):
-    """The interpreted kernel (the kernel itself when NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from kernels import python
 
 from snnlite.neurons import IF, LIF
 from snnlite.neurons.if_neuron import _if_scan
@@ -122,11 +123,6 @@ def test_one_scan_equals_step_by_step(neuron, dtype):
     for key in whole:
         np.testing.assert_array_equal(whole[key], steps[key])
     assert 0 < spikes.sum() < spikes.size
-
-
-def python(kernel):
-    """The interpreted kernel (the kernel itself when NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

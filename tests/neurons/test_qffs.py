@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from kernels import python
 
 from snnlite import nn
 from snnlite.neurons import QFFS
@@ -183,11 +184,6 @@ def test_one_scan_equals_step_by_step(neuron, dtype):
         assert not spikes.any()
     else:
         assert (spikes == 1).any() and ((spikes == -1).any() == neuron.negative)
-
-
-def python(kernel):
-    """The interpreted kernel (the kernel itself when NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from kernels import python
 
 from snnlite.snn.encoding import poisson
 from snnlite.snn.fast_bernoulli import _spikes_kernel, bernoulli_spikes, splitmix64
@@ -47,7 +48,7 @@ def test_interpreted_kernel_equals_compiled():
     compiled, interpreted = np.empty((3, 6), np.int8), np.empty((3, 6), np.int8)
     _spikes_kernel(np.uint64(99), p24, sign, compiled)
     with np.errstate(over="ignore"):
-        getattr(_spikes_kernel, "py_func", _spikes_kernel)(np.uint64(99), p24, sign, interpreted)
+        python(_spikes_kernel)(np.uint64(99), p24, sign, interpreted)
     np.testing.assert_array_equal(compiled, interpreted)
 
 

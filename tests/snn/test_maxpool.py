@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kernels import python
 
 from snnlite import nn
 from snnlite.neurons import IF, QFFS
@@ -111,11 +112,6 @@ def test_naive_pooling_overcounts():
 
 
 # --- Numba vs Python ------------------------------------------------------------------------------
-
-def python(kernel):
-    """The interpreted kernel (the kernel itself when NUMBA_DISABLE_JIT=1)."""
-    return getattr(kernel, "py_func", kernel)
-
 
 @pytest.mark.parametrize("naive", [False, True])
 @pytest.mark.parametrize("kernel_size, stride", [((2, 2), (2, 2)), ((3, 2), (1, 2))])
