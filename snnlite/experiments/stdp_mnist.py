@@ -35,12 +35,8 @@ import numpy as np
 from .. import nn
 from ..datasets import load_fashion_mnist, load_mnist, to_float
 from ..learn.conv_stdp import ConvSTDP
-from ..learn.conv_stdp_net import (
-    ActivityStats,
-    SpikingConvNet,
-    energy_efficiency,
-    joint_features,
-)
+from ..learn.conv_stdp_net import SpikingConvNet, joint_features
+from ..learn.conv_stdp_stats import ActivityStats, energy_efficiency
 from .stdp_models import TOPOLOGIES, classifier, logical_depth, stdp_net
 
 __all__ = ["CONFIG", "PAPER", "build_nets", "compare_with_paper", "main", "run_conv",

@@ -9,14 +9,13 @@ import snnlite.learn.conv_stdp as conv_stdp
 from snnlite import nn
 from snnlite.learn.conv_stdp import ConvSTDP, stdp_conv_update
 from snnlite.learn.conv_stdp_net import (
-    ActivityStats,
     SpikingConv,
     SpikingConvNet,
     adaptive_lif_scan,
-    energy_efficiency,
     event_conv,
     joint_features,
 )
+from snnlite.learn.conv_stdp_stats import ActivityStats, energy_efficiency
 from snnlite.neurons import LIF
 
 
