@@ -16,7 +16,8 @@ and take its top 24 bits as a float32-resolution uniform ``u = (z >> 40) * 2**-2
 resolution of ``rng.random(dtype=np.float32)``). A spike is ``u < p``, compared exactly as
 ``(z >> 40) < p * 2**24`` (scaling by a power of two is exact). The ``key`` of each call
 is one 64-bit number drawn from the caller's :class:`numpy.random.Generator`, so a seed
-still fixes every spike, and consecutive calls differ.
+still fixes every spike, and consecutive calls differ. The kernel splits the time steps over
+the cores; no element depends on which core computed it.
 """
 
 from __future__ import annotations
