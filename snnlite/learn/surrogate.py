@@ -109,8 +109,9 @@ class Surrogate:
         """``dS/dV`` at potentials ``v`` (any shape), as float64."""
         v = np.asarray(v, dtype=np.float64)
         th = check_float("threshold", threshold, positive=True)
-        flat = [pseudo_derivative(self.kind, self.param, float(u), th) for u in v.ravel()]
-        return np.array(flat, dtype=np.float64).reshape(v.shape)
+        out = np.empty(v.size, np.float64)
+        pseudo_derivative_row(self.kind, self.param, np.ravel(v), th, out)
+        return out.reshape(v.shape)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._param_name}={self.param})"
