@@ -13,7 +13,7 @@ import numpy as np
 
 from ..neurons import IF
 from ..nn.module import Sequential
-from ..nn.stochmax import EPS, StochMax
+from ..nn.stochmax import EPS, StochMax, log_keep
 from ..snn.layers import Readout, SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
 from .stages import split_stages, stage_activations
@@ -96,8 +96,7 @@ class StochMaxReadout(Readout):
         return super().chain(amplitude)
 
     def _score(self, o_sum: np.ndarray, k_sum: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        rho = np.exp(-np.logaddexp(0, -k_sum / steps))
-        return (o_sum + steps * np.log(rho + self.eps)).astype(o_sum.dtype, copy=False)
+        return (o_sum + steps * log_keep(k_sum / steps, self.eps)).astype(o_sum.dtype, copy=False)
 
     def forward_seq(self, x, ctx) -> np.ndarray:
         o_sum, k_sum = super().forward_seq(x, ctx), self.keep.forward_seq(x, ctx)

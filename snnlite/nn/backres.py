@@ -68,8 +68,6 @@ def _weighted(module: Module) -> list[Module]:
     """Conv2d / Linear layers inside ``module``, in forward order (depth-first)."""
     if isinstance(module, (Conv2d, Linear)):
         return [module]
-    if isinstance(module, BackRes):
-        return _weighted(module.block)
     return [w for _, child in module.children() for w in _weighted(child)]
 
 

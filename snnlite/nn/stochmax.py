@@ -44,7 +44,7 @@ from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
 from .module import Module
 
-__all__ = ["StochMax", "StochMaxLoss", "stochmax_loss", "stochmax_probs"]
+__all__ = ["StochMax", "StochMaxLoss", "log_keep", "stochmax_loss", "stochmax_probs"]
 
 EPS = 1e-20  # spec §4.7 (DropMax)
 
@@ -54,8 +54,16 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0, -x)
 
 
+def log_keep(kappa: np.ndarray, eps: float = EPS) -> np.ndarray:
+    """``log(rho + eps)`` with ``rho = sigmoid(kappa)``: the keep term of the test-time score
+    ``log((rho + eps) e^o)`` (C7), same shape as ``kappa``."""
+    return np.log(np.exp(_log_sigmoid(kappa)) + eps)
+
+
 def stochmax_probs(o: np.ndarray, z: np.ndarray, eps: float = EPS) -> np.ndarray:
     """C7: ``p_k = (z_k + eps) exp(o_k) / sum_j (z_j + eps) exp(o_j)`` along the last axis.
+
+    Shapes: ``o`` and ``z`` ``(..., K)`` (broadcastable) -> ``(..., K)``.
 
     With ``z = 1`` this is the softmax (C6); with ``z = rho`` the normalised test-time scores.
     ``eps = 0`` gives the exact ``eps -> 0`` limit (a kept class is needed: some ``z > 0``).
@@ -128,7 +136,7 @@ class StochMax(Module):
         o = self.classifier.forward(x, train)
         kappa = self.keep.forward(x, train)
         if not train:  # test time: log((rho + eps) e^o), argmax-equivalent to rho e^o
-            return (np.log(np.exp(_log_sigmoid(kappa)) + self.eps) + o).astype(o.dtype)
+            return (log_keep(kappa, self.eps) + o).astype(o.dtype)
         u = self.rng.random(o.shape) if self.noise is None else np.asarray(self.noise, float)
         if u.shape != o.shape:
             raise ValueError(f"noise must have shape {o.shape}, got {u.shape}")
@@ -198,7 +206,7 @@ class StochMaxLoss:
         """``(B, K)`` test-time scores ``log(rho + eps) + o`` of a train or eval output."""
         if out.ndim == 2:
             return out
-        return np.log(np.exp(_log_sigmoid(out[:, 1])) + self.eps) + out[:, 0]
+        return log_keep(out[:, 1], self.eps) + out[:, 0]
 
     def __call__(self, out: np.ndarray, labels) -> tuple[float, np.ndarray]:
         if out.ndim == 2:
