@@ -107,7 +107,7 @@ def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = No
         raise ValueError("model has no PoissonEncoder or Repeat: not an AGD network")
     T, n = starts[0].T, len(x)
     report = AGDEnergy(T=T, energy_model=energy)
-    layers, active, spikes = [], None, None
+    layers, active, spikes = [], 0.0, 0.0
     for begin in range(0, n, batch_size):
         h, phase, fracs, counts = x[begin:begin + batch_size], "ann", [], []
         for m in modules:
@@ -115,7 +115,6 @@ def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = No
                 if begin == 0:
                     layers.append((m, phase, h.shape[1:]))
                 fracs.append(np.count_nonzero(h) / h.size if phase == "spiking" else 0.0)
-                phase = "analog-done" if phase == "analog" else phase
             h = m.forward(h)
             if isinstance(m, PoissonEncoder | Spiking):
                 phase = "spiking"
@@ -128,12 +127,11 @@ def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = No
             elif isinstance(m, SumOverTime):
                 phase = "classifier"
         rows = len(h)  # samples in this batch
-        active = np.array(fracs) * rows + (0.0 if active is None else active)
-        spikes = np.array(counts) + (0.0 if spikes is None else spikes)
+        active = np.array(fracs) * rows + active
+        spikes = np.array(counts) + spikes
     report.spikes = (spikes / n).tolist()
-    for (layer, phase, shape), frac in zip(layers, active / n, strict=True):
+    for (layer, kind, shape), frac in zip(layers, active / n, strict=True):
         mac = macs(layer, shape)
-        kind = "analog" if phase.startswith("analog") else phase
         if kind == "spiking":
             sa, ops, e = frac, mac * frac * T, mac * frac * T * energy.e_ac  # C9, C11
         else:
