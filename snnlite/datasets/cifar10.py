@@ -6,7 +6,6 @@ loaders (``<name>`` = ``cifar10``), extracting the published archive when only t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tarfile
@@ -61,16 +60,8 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     return records[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
 
 
-def _md5(path: Path, expected: str) -> None:
-    digest = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-    if digest != expected:
-        raise ValueError(f"{path}: checksum mismatch (MD5 {digest}, expected {expected}); the "
-                         "file is corrupted or not the original: delete it and fetch it again")
-
-
 def _extract_cifar(archive: Path, dest: Path) -> Path:
-    """Check the archive's MD5, then copy out only the six batch files (no path tricks)."""
-    _md5(archive, _CIFAR_MD5)
+    """Copy only the six batch files out of a verified archive (no path tricks)."""
     out = dest / _CIFAR_DIR
     out.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "r:gz") as tar:
@@ -131,6 +122,7 @@ def load_cifar10(split: str = "train", root: str | os.PathLike | None = None,
         found = next((c for c in (d / _CIFAR_DIR, d) if all((c / f).is_file() for f in files)),
                      None)
         if found is None and (d / _CIFAR_TAR).is_file():
+            idx._verify(d / _CIFAR_TAR, _CIFAR_MD5)
             found = _extract_cifar(d / _CIFAR_TAR, d)
         if found is not None:
             break
@@ -140,7 +132,7 @@ def load_cifar10(split: str = "train", root: str | os.PathLike | None = None,
         part = cache / (_CIFAR_TAR + ".part")
         try:
             (idx._fetch_url if download is True else download)(_CIFAR_URL, part)
-            _md5(part, _CIFAR_MD5)
+            idx._verify(part, _CIFAR_MD5)
             os.replace(part, cache / _CIFAR_TAR)
             found = _extract_cifar(cache / _CIFAR_TAR, cache)
         except (OSError, ValueError) as err:

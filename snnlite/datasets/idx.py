@@ -123,14 +123,18 @@ def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
 
 
-def _verify(path: Path, md5: str, sha256: str) -> None:
-    """Raise ValueError unless ``path`` has the given MD5 and SHA-256."""
+def _verify(path: Path, md5: str, sha256: str | None = None) -> None:
+    """Raise ValueError unless ``path`` has the given MD5 and SHA-256 (MD5 only if None)."""
     h_md5, h_sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h_md5.update(chunk)
             h_sha.update(chunk)
-    if (h_md5.hexdigest(), h_sha.hexdigest()) != (md5, sha256):
+    if sha256 is None and h_md5.hexdigest() != md5:
+        raise ValueError(f"{path}: checksum mismatch (MD5 {h_md5.hexdigest()}, expected {md5});"
+                         " the file is corrupted or not the original: delete it and fetch it "
+                         "again")
+    if sha256 is not None and (h_md5.hexdigest(), h_sha.hexdigest()) != (md5, sha256):
         raise ValueError(f"{path}: checksum mismatch (MD5 {h_md5.hexdigest()}, SHA-256 "
                          f"{h_sha.hexdigest()}; expected MD5 {md5}, SHA-256 {sha256}). "
                          "The file is corrupted or not the original: delete it and fetch it again")
