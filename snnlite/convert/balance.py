@@ -25,10 +25,12 @@ class ThresholdBalancing:
             simulate layers < l with their balanced thresholds on Poisson-coded inputs
             v_th[l] = max over samples, steps and neurons of  sum_j w_ij x_j(t) + b_i / Lambda
 
-    The spec's procedure (Sengupta et al.) is for bias-free networks. With biases, layer
-    ``l``'s spikes stand for its activations divided by ``Lambda_l = v_th[1] ... v_th[l]``, so
-    the next layer's bias is injected as ``b / Lambda_l`` (and the readout's weights are scaled
-    by ``Lambda_{L-1}``); without this the converted network computes a different function.
+    The spec's procedure (Sengupta et al.) is for bias-free networks; the ``b_i / Lambda`` term
+    is our extension (not in the spec), the analogue of B11 (``B~ = B / lambda``). With biases,
+    layer ``l``'s spikes stand for its activations divided by ``Lambda_l = v_th[1] ...
+    v_th[l]``, so the next layer's bias is injected as ``b / Lambda_l`` (and the readout's
+    weights are scaled by ``Lambda_{L-1}``); without this the converted network computes a
+    different function.
 
     A :class:`~snnlite.nn.BackRes` block of ``n`` unrollings contributes one spiking layer
     (own IF population, own threshold) per unrolling, balanced in the order of the unrolled
@@ -126,6 +128,7 @@ def _scales(thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     are multiplied by ``Lambda_{L-1}`` (bias as trained) so that its accumulated current per
     step estimates the ANN's logits themselves (which a stochmax head needs).
     """
+    # extension of §4.5 to biases, the analogue of B11 (B~ = B / lambda): not in the spec
     lam = np.concatenate([[1.0], np.cumprod(thresholds[:-1])])  # Lambda_{l-1} per stage
     weights, biases = np.ones(len(thresholds)), 1.0 / lam
     weights[-1], biases[-1] = lam[-1], 1.0

@@ -131,10 +131,11 @@ def test_stochmax_head_becomes_readout_with_test_time_scores():
     step_major = net.run(x, 50, dtype=F64, engine="step")
     np.testing.assert_allclose(step_major.outputs, layer_major.outputs[:50], rtol=1e-9)
     h = ann_activations(first, shared, x, 2)[-1]
-    rho = head.keep_probabilities(h)
-    np.testing.assert_allclose(layer_major.outputs[-1] / T, np.log(rho) + head.classifier(h),
-                               atol=0.03)
-    np.testing.assert_allclose(model(x), np.log(rho) + head.classifier(h), rtol=1e-12)
+    # C7 test-time score log(rho) + o, written out from the head's weights
+    rho = 1 / (1 + np.exp(-(h @ head.keep.weight.data.T + head.keep.bias.data)))
+    o = h @ head.classifier.weight.data.T + head.classifier.bias.data
+    np.testing.assert_allclose(layer_major.outputs[-1] / T, np.log(rho) + o, atol=0.03)
+    np.testing.assert_allclose(model(x), np.log(rho) + o, rtol=1e-12)
     # threshold balancing builds the same readout
     assert isinstance(ThresholdBalancing(T=20, chunk=20).fit(model, x).transform().layers[-1],
                       StochMaxReadout)
