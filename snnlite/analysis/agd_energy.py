@@ -101,7 +101,7 @@ def agd_energy(model: Sequential, x: np.ndarray, energy: EnergyModel | None = No
         If the network has no time axis (no encoder or ``Repeat``).
     """
     energy = EnergyModel() if energy is None else energy
-    modules = [m for m, _ in applied(model)]
+    modules = [m for m, _, _ in applied(model)]
     starts = [m for m in modules if isinstance(m, PoissonEncoder | Repeat)]
     if not starts:
         raise ValueError("model has no PoissonEncoder or Repeat: not an AGD network")

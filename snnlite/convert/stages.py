@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn.activation import ClippedReLU, Flatten, ReLU
-from ..nn.backres import BackRes, ChannelSelect
+from ..nn.backres import ChannelSelect, applied
 from ..nn.conv import Conv2d
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
@@ -61,22 +61,6 @@ class Stage:
         return self.path + "".join(f"[{u}]" for u in self.unroll)
 
 
-def _flatten(layer: Module, path: str, unroll: tuple[str, ...] = ()):
-    """Yield ``(op, path, unroll)`` in application order, expanding Sequential / BackRes."""
-    if isinstance(layer, BackRes):
-        selectors = layer.selectors()
-        for k in range(1, layer.n + 1):
-            tag = unroll + (f"{k}/{layer.n}",)
-            yield from _flatten(layer.block, f"{path}.block", tag)
-            if k < layer.n and selectors:
-                yield selectors[k - 1], f"{path}.select", tag
-    elif isinstance(layer, Sequential):
-        for i, inner in enumerate(layer.layers):
-            yield from _flatten(inner, f"{path}.{i}" if path else str(i), unroll)
-    else:
-        yield layer, path, unroll
-
-
 def _linear(layer: Module) -> bool:
     return isinstance(layer, _LINEAR) or (isinstance(layer, ChannelSelect)
                                           and layer.mode in ("mean", "random"))
@@ -95,7 +79,7 @@ def split_stages(model: Sequential) -> list[Stage]:
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"expected an nn.Sequential, got {type(model).__name__}")
-    flat = list(_flatten(model, ""))
+    flat = list(applied(model))
     folded = fold_batchnorm(Sequential(*[layer for layer, _, _ in flat])).layers
     meta = [(path, unroll) for layer, path, unroll in flat if not isinstance(layer, BatchNorm)]
     stages, ops = [], []

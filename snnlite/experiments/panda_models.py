@@ -213,7 +213,7 @@ def describe(model: nn.Sequential, in_shape=None) -> dict:
     """
     names, lines, logical = {}, [], 0
     h = None if in_shape is None else np.zeros((1, *in_shape), np.float32)
-    for layer, tags in applied(model):
+    for layer, _, tags in applied(model):
         if isinstance(layer, (nn.Conv2d, nn.Linear, nn.StochMax)):
             kind = "conv" if isinstance(layer, nn.Conv2d) else "fc"
             if id(layer) not in names:

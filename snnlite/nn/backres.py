@@ -287,17 +287,25 @@ class BackRes(Module):
         return f"BackRes(n={self.n}{sel},\n  block={inner}\n)"
 
 
-def applied(module: Module, tags: tuple[str, ...] = ()) -> Iterator[tuple[Module, tuple]]:
-    """Yield ``(module, tags)`` in the order a forward pass applies them.
+def applied(module: Module, path: str = "",
+            tags: tuple[str, ...] = ()) -> Iterator[tuple[Module, str, tuple]]:
+    """Yield ``(module, path, tags)`` in the order a forward pass applies them.
 
-    ``Sequential`` containers are expanded and every :class:`BackRes` block is unrolled
-    (:meth:`BackRes.unrolled`); ``tags`` holds one ``"k/n"`` per enclosing unrolling.
+    ``Sequential`` containers are expanded and every :class:`BackRes` block is unrolled (its
+    block ``n`` times, with the :class:`ChannelSelect` between unrollings); the modules are
+    the shared ones, not clones. ``path`` names the module inside the top-level one
+    (``"2.block.1"``: ``layers[1]`` of the block of ``layers[2]``; selectors ``"2.select"``)
+    and ``tags`` holds one ``"k/n"`` per enclosing unrolling, outermost first.
     """
     if isinstance(module, BackRes):
-        for inner, k in module.unrolled():
-            yield from applied(inner, tags + (f"{k}/{module.n}",))
+        selectors = module.selectors()
+        for k in range(1, module.n + 1):
+            tag = tags + (f"{k}/{module.n}",)
+            yield from applied(module.block, f"{path}.block", tag)
+            if k < module.n and selectors:
+                yield selectors[k - 1], f"{path}.select", tag
     elif isinstance(module, Sequential):
-        for layer in module.layers:
-            yield from applied(layer, tags)
+        for i, layer in enumerate(module.layers):
+            yield from applied(layer, f"{path}.{i}" if path else str(i), tags)
     else:
-        yield module, tags
+        yield module, path, tags

@@ -51,7 +51,7 @@ def test_backres_unrolled_layers_counted_per_unrolling():
     block = nn.Sequential(nn.Linear(3, 3, rng=1), nn.ReLU())
     ann = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), BackRes(block, 3), nn.Linear(3, 2))
     agd = to_agd(ann, T=4, encoder="analog")
-    assert sum(isinstance(m, nn.Linear) for m, _ in applied(agd)) == 5
+    assert sum(isinstance(m, nn.Linear) for m, _, _ in applied(agd)) == 5
     report = agd_energy(agd, np.ones((2, 2), np.float32))
     assert [r["macs"] for r in report.rows] == [6, 9, 9, 9, 6]
     assert len(report.spikes) == 4 and report.neurons == [3, 3, 3, 3]
