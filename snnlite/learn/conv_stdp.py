@@ -186,13 +186,30 @@ class ConvSTDP:
 
     def fit_layer(self, net: SpikingConvNet, index: int, images: np.ndarray,
                   progress: bool = True) -> ConvSTDP:
-        """One pass of STDP over ``images`` for layer ``index`` (lower layers frozen)."""
+        """One pass of STDP over ``images`` for layer ``index`` (lower layers frozen).
+
+        Parameters
+        ----------
+        net : SpikingConvNet
+            The net; only ``net.layers[index]`` learns.
+        index : int
+            Layer to train.
+        images : (N, H, W) or (N, H, W, C) float array in [0, 1]
+            Training images (reshaped to ``net.in_shape`` by :meth:`SpikingConvNet.encode`).
+        progress : bool
+            Show a tqdm bar.
+
+        Returns
+        -------
+        self
+        """
         if self.k > net.T:
             raise ValueError(f"k = {self.k} updates per presentation exceeds T = {net.T}")
         layer = net.layers[index]
         start, updates, rates, calibrated = time.perf_counter(), 0, [], False
         bar = tqdm(total=len(images), desc=f"STDP {net.name} conv{index + 1}", unit="img",
                    disable=not progress, leave=False, mininterval=1.0)
+        positions = np.prod(layer.out_shape(net.in_shapes[index])[:2])  # x.shape[2:] == in_shape
         for xb in batches(images, None, self.batch_size, shuffle=True, rng=self.rng):
             x = net.forward_to(net.encode(xb, self.rng), index)
             keep = self.rng.random((len(xb), layer.conv.out_channels)) >= self.p_drop
@@ -202,7 +219,6 @@ class ConvSTDP:
             spikes = self._present(layer, x, keep)
             updates += self.k * layer.repeats
             for r, s in enumerate(spikes):  # uniform threshold homeostasis per population
-                positions = np.prod(layer.out_shape(x.shape[2:])[:2])
                 rate = s / max(keep.sum() * positions * net.T, 1)
                 layer.thresholds[r] *= np.clip(((rate + 1e-4) / (self.target_rate + 1e-4))
                                                ** self.gain, 0.7, 1.4)
@@ -242,8 +258,8 @@ class ConvSTDP:
                 dw, count = stdp_conv_update(pre, post, last_pre[r], t0, weight.shape[-1],
                                              layer.conv.stride[0], layer.conv.padding[0],
                                              self.eta, self.tau, self.offset)
-                if self.scaling:  # zero-sum per kernel that received post spikes
-                    dw -= np.where(count > 0, dw.mean(axis=(1, 2, 3)), 0)[:, None, None, None]
+                if self.scaling:  # zero-sum per kernel (dw is exactly 0 where count == 0)
+                    dw -= dw.mean(axis=(1, 2, 3), keepdims=True)
                 np.clip(weight + dw, self.w_min, self.w_max, out=weight, casting="unsafe")
                 spikes[r] += int(count.sum())
                 pre = post

@@ -221,7 +221,21 @@ class SpikingConv:
         return out.reshape(t, b, h, w, o)
 
     def run(self, spikes: np.ndarray, keep: np.ndarray | None = None) -> list[np.ndarray]:
-        """All ``T`` steps at once (layer-major), every unrolling; list of ``repeats`` outputs."""
+        """All ``T`` steps at once (layer-major), every unrolling; list of ``repeats`` outputs.
+
+        Parameters
+        ----------
+        spikes : (T, B, H, W, C) int8 array
+            Input spikes (channels last).
+        keep : (B, O) bool array, optional
+            Channel dropout mask (see :meth:`step`).
+
+        Returns
+        -------
+        list of ``repeats`` (T, B, OH, OW, O) int8 arrays
+            Spikes of every unrolling (``(OH, OW, O)`` = :meth:`out_shape` of ``(H, W, C)``),
+            before the spike max-pool.
+        """
         state = self.init_state(spikes.shape[1], spikes.shape[2:])
         outs = []
         for r in range(self.repeats):
@@ -311,7 +325,21 @@ class SpikingConvNet:
                 for layer, s in zip(self.layers, self.in_shapes, strict=True)]
 
     def count(self, stats: ActivityStats, i: int, ins: list, outs: list, fan) -> None:
-        """Add the spikes and SOPs of layer ``i`` (inputs and outputs per unrolling)."""
+        """Add the spikes and SOPs of layer ``i`` (inputs and outputs per unrolling).
+
+        Parameters
+        ----------
+        stats : ActivityStats
+            Accumulator, updated in place.
+        i : int
+            Layer index.
+        ins : list of ``repeats`` (T, B, H, W, C) int8 arrays
+            Input spikes of every unrolling.
+        outs : list of ``repeats`` (T, B, OH, OW, O) int8 arrays
+            Output spikes of every unrolling (before the max-pool).
+        fan : (H, W, C) int array
+            Fan-out of each input position (:meth:`fans`).
+        """
         layer = self.layers[i]
         for r, (inp, o) in enumerate(zip(ins, outs, strict=True)):
             key = f"conv{i + 1}" + (f".{r + 1}" if layer.repeats > 1 else "")
@@ -331,6 +359,26 @@ def joint_features(nets: list[SpikingConvNet], x: np.ndarray, rng=None, batch_si
     Nets that share their bottom layers (the same :class:`SpikingConv` objects, as greedy
     layer-wise training allows) simulate those layers once per batch: every result equals that
     of the net's own :meth:`~SpikingConvNet.features` with the same ``rng``.
+
+    Parameters
+    ----------
+    nets : list of SpikingConvNet
+        Nets with the same ``T`` and ``in_shape``.
+    x : (N, H, W) or (N, H, W, C) float array in [0, 1]
+        Images (reshaped to ``in_shape``).
+    rng : Generator, int or None
+        Random source of the Poisson input.
+    batch_size : int
+        Images simulated together.
+    progress : bool
+        Show a tqdm bar.
+    stats : list of ActivityStats, optional
+        One per net; accumulates spikes and SOPs of every population.
+
+    Returns
+    -------
+    list of (N, net.n_features) float32 arrays
+        The features (spike counts / T) of every net, in the order of ``nets``.
     """
     rng = as_rng(rng)
     if len({(n.T, n.in_shape) for n in nets}) != 1:

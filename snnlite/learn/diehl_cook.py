@@ -120,6 +120,9 @@ class DiehlCook:
         params.validate()
         self.n_neurons = int(n_neurons)
         self.params = params
+        # params is frozen and validated: the kernel's parameter vector and trace table once
+        self._packed = params.packed()
+        self._table = pre_trace_table(params.dt, params.tau_pre)
         self.rng = as_rng(rng)
         self.timing_: dict = {}
 
@@ -172,14 +175,9 @@ class DiehlCook:
         out = dict(counts=counts, intensity=intensity, attempts=attempt + 1)
         if record:
             inp = np.zeros((n_steps, 784), np.int8)
-            for t in range(n_present):
-                np.add.at(inp[t], idx[ptr[t]:ptr[t + 1]], 1)
+            np.add.at(inp, (np.repeat(np.arange(n_present), np.diff(ptr)), idx), 1)
             out.update(input=inp, exc=rec_e, inh=rec_i)
         return out
-
-    def _prepare(self) -> None:
-        self._packed = self.params.packed()
-        self._table = pre_trace_table(self.params.dt, self.params.tau_pre)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
@@ -210,7 +208,6 @@ class DiehlCook:
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
         self.init_weights()
-        self._prepare()
         st = self._fresh_state()
         n_pres = 0
         start, cpu = time.perf_counter(), time.process_time()
@@ -250,7 +247,6 @@ class DiehlCook:
         self._check_fitted()
         x = _check_images(images)
         rng = self.rng if rng is None else as_rng(rng)
-        self._prepare()
         st = self._fresh_state()
         out = np.zeros((len(x), self.n_neurons), dtype=np.int64)
         start, cpu = time.perf_counter(), time.process_time()
@@ -292,7 +288,18 @@ class DiehlCook:
         return self
 
     def predict_counts(self, counts) -> np.ndarray:
-        """Classes from spike counts: argmax over classes of the mean count of their neurons."""
+        """Classes from spike counts: argmax over classes of the mean count of their neurons.
+
+        Parameters
+        ----------
+        counts : (n, N) array
+            Spike counts, e.g. from :meth:`responses`.
+
+        Returns
+        -------
+        (n,) int64 array
+            Predicted digit 0-9 of each sample.
+        """
         if not hasattr(self, "assignments_"):
             raise RuntimeError("no labels assigned yet: call assign_labels() first")
         counts = np.asarray(counts, dtype=np.float64)
@@ -308,7 +315,20 @@ class DiehlCook:
         return self.predict_counts(self.responses(images, progress=progress))
 
     def evaluate(self, images, labels, progress: bool = False) -> float:
-        """Accuracy (fraction correct) on labelled images."""
+        """Accuracy (fraction correct) on labelled images.
+
+        Parameters
+        ----------
+        images : (n, 28, 28) or (n, 784) array of pixels 0-255
+        labels : (n,) int array of digits 0-9
+        progress : bool
+            Show a ``tqdm`` progress bar.
+
+        Returns
+        -------
+        float
+            Fraction of the ``n`` images whose predicted digit equals the label.
+        """
         y = np.asarray(labels)
         pred = self.predict(images, progress=progress)
         if y.shape != pred.shape:
@@ -328,7 +348,6 @@ class DiehlCook:
         """
         self._check_fitted()
         x = _check_images(np.asarray(image)[None], "image")
-        self._prepare()
         return self._present(self._fresh_state(), x[0], learn, self.rng, record=True)
 
     def save(self, path) -> None:

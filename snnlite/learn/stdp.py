@@ -33,13 +33,15 @@ __all__ = ["diehl_cook_dw", "diehl_cook_stdp", "normalize_columns", "pair_stdp",
 
 # ----------------------------------------------------------------------------- checks
 def _rasters(pre, post, w=None):
-    pre = np.ascontiguousarray(pre, dtype=np.int8)
-    post = np.ascontiguousarray(post, dtype=np.int8)
+    pre, post = np.asarray(pre), np.asarray(post)
     if pre.ndim != 2 or post.ndim != 2 or pre.shape[0] != post.shape[0]:
         raise ValueError("pre and post must be (T, n_pre) and (T, n_post) spike rasters with the "
                          f"same T, got {pre.shape} and {post.shape}")
-    if np.any((pre != 0) & (pre != 1)) or np.any((post != 0) & (post != 1)):
+    # on the original values: the int8 cast would wrap 256 to 0 and truncate 0.5 to 0
+    if not (np.isin(pre, (0, 1)).all() and np.isin(post, (0, 1)).all()):
         raise ValueError("pre and post must hold spikes 0 or 1")
+    pre = np.ascontiguousarray(pre, dtype=np.int8)
+    post = np.ascontiguousarray(post, dtype=np.int8)
     if w is None:
         return pre, post, None
     w = np.array(w, dtype=np.float64)  # a copy: the kernels update it in place

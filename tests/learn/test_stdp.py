@@ -111,6 +111,16 @@ def test_pair_input_not_modified_and_errors():
         pair_stdp(pre, post, w0, tau_plus=0.0)
 
 
+@pytest.mark.parametrize("bad", [0.5, 256])
+def test_raster_values_checked_before_int8_cast(bad):
+    pre, post = rasters(4, [0], [1])
+    w0 = np.full((1, 1), 0.5)
+    with pytest.raises(ValueError, match="0 or 1"):
+        pair_stdp(np.where(pre == 1, bad, 0), post, w0)  # int8 would make it 0
+    with pytest.raises(ValueError, match="0 or 1"):
+        panda_stdp(pre, np.where(post == 1, bad, 0))
+
+
 # --- Panda et al. (C5) ------------------------------------------------------------------------
 
 def test_panda_dw_values():
