@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--retrain", action="store_true", help="train even if weights are cached")
     rep.add_argument("--quick", action="store_true",
-                     help="a small, fast run (subsets; each reproduction's docstring says which)")
+                     help="panda-fashion, stdp-mnist: tiny budgets (a smoke test); "
+                     "classic-, qffs-, zou-mnist: only 1 000 test images (models not shipped "
+                     "or cached in --out are still trained)")
     rep.set_defaults(func=_reproduce)
 
     bench = sub.add_parser("bench", help="time the standard workloads")

@@ -1,5 +1,8 @@
 """The ``snnlite`` command: argument parsing and the cheap sub-commands."""
 
+import importlib
+import inspect
+
 import pytest
 
 from snnlite.cli import REPRODUCTIONS, build_parser, main
@@ -20,3 +23,11 @@ def test_parser_knows_every_reproduction():
     with pytest.raises(SystemExit):
         parser.parse_args(["reproduce", "imagenet"])
     assert parser.parse_args(["demo"]).T == 32
+
+
+@pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
+def test_every_reproduction_main_takes_the_cli_arguments(name, tmp_path):
+    # the keywords cli._reproduce passes; binding only, nothing runs
+    module = importlib.import_module(REPRODUCTIONS[name])
+    inspect.signature(module.main).bind(out=tmp_path, epochs=2, seed=0, retrain=False,
+                                        quick=True)

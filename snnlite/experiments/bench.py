@@ -1,9 +1,10 @@
 """``snnlite bench``: the standard speed workloads, measured against this machine's ceiling.
 
-Each workload is timed ``repeats`` times after one warm-up call; the warm-up's extra time is
-reported as compile time. Throughput is compared with the *dense matrix-product floor*: the
-time the same run's float32 matrix products alone take (``A @ B`` with the workload's
-shapes), so "floor 100 %" would mean nothing but the matrix products is spent.
+Each workload is timed ``repeats`` times after one warm-up call (train-lenet: one epoch); the
+warm-up's extra time is reported as compile time. Throughput is compared with the *dense
+matrix-product floor*: the time the same run's float32 matrix products alone take
+(``A @ B`` with the workload's shapes), so "floor 100 %" would mean nothing but the matrix
+products is spent.
 
 Workloads
 ---------
@@ -16,7 +17,8 @@ train-lenet  one epoch (60 000 images) of Conv 32 5x5 - ReLU - MaxPool 2 - Conv 
     ReLU - MaxPool 2 - Linear 1024x1000 - ReLU - Linear 1000x10, Adam, batch 128.
 W4  one BPTT training step (forward, backward, Adam) of Poisson input 784 -> Linear 256 ->
     LIF -> Linear 10 -> LIF, T = 25, batch 128, loss on the output spike counts; the
-    first layer skips its (unneeded) input gradient.
+    first layer skips its (unneeded) input gradient. Timed ``max(repeats, 5)`` times (its
+    floor too), as a single step is short and noisy.
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ def resnet_section(qann, meta: dict, x, y, T: int = 16) -> tuple[list[str], dict
     tie-break (:func:`qann_predictions`), against which the agreement is measured.
     """
     start = time.perf_counter()
-    plain = float((nn.predict(qann, x).argmax(1) == y).mean())
+    plain = nn.evaluate(qann, x, y)["accuracy"]
     tie_break = float((qann_predictions(qann, x) == y).mean())
     run = evaluate_snn(qann, x, y, T=T)
     seconds = time.perf_counter() - start

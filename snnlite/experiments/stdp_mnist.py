@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
+from ..analysis import macs
 from ..datasets import load_fashion_mnist, load_mnist, to_float
 from ..learn.conv_stdp import ConvSTDP
 from ..learn.conv_stdp_net import SpikingConvNet, joint_features
@@ -168,8 +169,7 @@ def run_conv(nets: dict, data: tuple, seed: int = 0, epochs: int | None = None,
         start = time.perf_counter()
         nn.fit(clf, (f_tr[i], y_tr), epochs or config["epochs"], 128, lr=1e-3, rng=seed,
                progress=progress)
-        clf_macs = sum(layer.in_features * layer.out_features for layer in clf.layers
-                       if isinstance(layer, nn.Linear))
+        clf_macs = macs(clf, (net.n_features,))
         spikes = stats[i].per_sample("spikes")
         rows[name] = {
             "topology": net.name, "accuracy": nn.evaluate(clf, f_te[i], y_te)["accuracy"],
