@@ -1,8 +1,13 @@
-"""Learning in the spiking domain: surrogate-gradient BPTT, STDP rules and networks."""
+"""Learning in the spiking domain: surrogate-gradient BPTT, STDP rules and networks.
+
+The surrogate functions live with the neurons (:mod:`snnlite.neurons.surrogate`); they are
+exported here too, next to the BPTT module that takes them.
+"""
+
+from snnlite.neurons.surrogate import ArcTan, FastSigmoid, Sigmoid, Surrogate, Triangle
 
 from .agd import to_agd
 from .bptt import Spiking
-from .surrogate import ArcTan, FastSigmoid, Sigmoid, Surrogate, Triangle
 from .time_axis import PoissonEncoder, Repeat, SumOverTime
 
 __all__ = [

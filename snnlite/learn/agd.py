@@ -27,8 +27,8 @@ from __future__ import annotations
 import copy
 
 from snnlite.learn.bptt import Spiking
-from snnlite.learn.surrogate import Surrogate
 from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
+from snnlite.neurons.surrogate import Surrogate
 from snnlite.nn.activation import ReLU
 from snnlite.nn.backres import BackRes
 from snnlite.nn.conv import Conv2d
@@ -67,10 +67,11 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
         ReLU must come after the ReLU block of a hybrid network).
     T : int
         Time steps per sample.
-    neuron : IF or LIF, optional
-        Neuron of every spiking population (default ``LIF()``: alpha 0.99, v_th 1, soft reset).
+    neuron : Neuron, optional
+        Neuron of every spiking population: any trainable model (IF, LIF, QFFS; default
+        ``LIF()``: alpha 0.99, v_th 1, soft reset).
     surrogate : Surrogate, optional
-        Default :class:`~snnlite.learn.surrogate.Triangle` (C4, gamma 0.3).
+        Default :class:`~snnlite.neurons.surrogate.Triangle` (C4, gamma 0.3).
     encoder : {"poisson", "analog"}
         Input coding of a non-hybrid network (ignored when ``keep_relu > 0``).
     keep_relu : int, default 0

@@ -1,7 +1,10 @@
-"""Spiking neuron models: one file each, a Numba scan kernel, and the ANN rate they approximate.
+"""Spiking neuron models: one file each, its update written once, and what it approximates.
 
-Every model follows the contract of :mod:`snnlite.neurons.base` (``init_state``, ``scan``,
-``rate``).
+Every model follows the contract of :mod:`snnlite.neurons.base`: a compiled per-step function
+``<model>_step`` (``if_step``, ``lif_step``, ``qffs_step``, ``dynamic_threshold_step``,
+``burst_encoder_step``) that every loop advancing the model calls, the scan kernel looping
+it, and a class with ``init_state``, ``scan`` and ``rate``; trainable models (IF, LIF, QFFS)
+add their surrogate-gradient backward pass (:mod:`snnlite.neurons.surrogate`).
 """
 
 from .base import Neuron

@@ -1,40 +1,124 @@
 """The contract every spiking neuron model of snnlite follows.
 
-A neuron model is a small parameter object plus a Numba kernel. The simulation engines
-(:mod:`snnlite.snn`) only ever call three things:
+A neuron model is one file in :mod:`snnlite.neurons` holding, in this order:
 
-``init_state(batch, shape, dtype)``
-    Fresh state for ``batch`` samples of a population of per-sample ``shape`` (for example
-    ``(C, H, W)``). Returns a ``dict`` of 1-D arrays of length ``N = batch * prod(shape)``,
-    in C order (sample-major), so ``current.reshape(T, N)`` lines up with it. Per-channel
-    parameters (if a model has them) are expanded here into per-neuron arrays.
+1. **The step function** ``<model>_step`` (``if_step``, ``lif_step``, ``qffs_step``,
+   ``dynamic_threshold_step``, ``burst_encoder_step``): the model's update for ONE neuron and
+   ONE time step, written once, with the spec label (B9, C2, A9 ...) on each line. It is a
+   pure scalar function compiled by :func:`snnlite._jit.njit` with ``inline="always"``, so
+   every loop that calls it is compiled as if the update were written inside it::
 
-``scan(current, state, trace=None, trace_pre=None)``
-    Advance the population over ``T`` steps. ``current`` is ``(T, N)`` float (C-contiguous),
-    ``state`` is updated *in place* (so calling ``scan`` T times with one step each gives the
-    same spikes as one call with T steps: this is what makes the layer-major and the
-    step-major engines agree). Returns spikes ``(T, N)`` ``int8`` in {-1, 0, +1}. When
-    ``trace`` is a ``(T, N)`` float array, the membrane potential after each step (after
-    reset: the quantity the papers' equations name) is written into it; ``trace_pre``
-    likewise receives the potential before the reset (the classic sawtooth that reaches the
-    threshold where a spike is emitted).
+       <model>_step(*state, i, *params) -> (v_pre, *new_state, s)
 
-``rate(current)``
-    The ANN quantity the neuron approximates: the long-run spikes per step for a constant
-    input current per step. Property tests compare simulated counts against it.
+   ``state`` are the per-neuron state values before the step (for example ``v, ref``),
+   ``i`` the input current of the step, ``params`` scalars; it returns the potential
+   before the reset, the new state values and the spike ``s`` (-1, 0, +1 as a number; a
+   real value only for a smooth surrogate, below). Arithmetic is done in the state's dtype
+   (:func:`in_dtype_of` rounds a sum as storing it in the state array would), so every loop
+   calling the step gives bit-identical results. Every loop that advances the model calls
+   this function and no other copy of the update: the scan below, the BPTT forward pass,
+   the fused loops of the STDP networks, the event-driven engine.
+
+2. **The scan kernel**: an ``njit`` loop of the step function over ``(T, N)``, state arrays
+   updated in place (state in, state out).
+
+3. **The model class** (a :class:`Neuron`): parameters only, validated at construction,
+   and three methods the engines call:
+
+   ``init_state(batch, shape, dtype)``
+       Fresh state for ``batch`` samples of a population of per-sample ``shape`` (for
+       example ``(C, H, W)``). Returns a ``dict`` of 1-D arrays of length
+       ``N = batch * prod(shape)``, in C order (sample-major), so ``current.reshape(T, N)``
+       lines up with it. Per-channel parameters (if a model has them) are expanded here into
+       per-neuron arrays.
+
+   ``scan(current, state, trace=None, trace_pre=None)``
+       Advance the population over ``T`` steps. ``current`` is ``(T, N)`` float
+       (C-contiguous), ``state`` is updated *in place* (so calling ``scan`` T times with one
+       step each gives the same spikes as one call with T steps: this is what makes the
+       layer-major and the step-major engines agree). Returns spikes ``(T, N)`` ``int8`` in
+       {-1, 0, +1}. When ``trace`` is a ``(T, N)`` float array, the membrane potential after
+       each step (after the reset: the quantity the papers' equations name) is written into
+       it; ``trace_pre`` likewise receives the potential before the reset (the classic
+       sawtooth that reaches the threshold where a spike is emitted). Models without a reset
+       (the potential ``m`` of :class:`~snnlite.neurons.DynamicThreshold`) write the same
+       values to both.
+
+   ``rate(current)``
+       The ANN quantity the neuron approximates: the long-run spikes per step for a constant
+       input current per step. Property tests compare simulated counts against it.
+
+4. **For trainable models** (``trainable = True``: IF, LIF, QFFS), the surrogate-gradient
+   pair that :class:`snnlite.learn.bptt.Spiking` calls, next to the forward pass:
+
+   ``surrogate_forward(current, surrogate) -> (spikes, tape)``
+       From a fresh state (``init_state``), run the step function over ``current``
+       ``(T, N)`` with the surrogate's code (:mod:`snnlite.neurons.surrogate`): the step
+       spike for every surrogate but the smooth ``Sigmoid``. Returns the spikes as floats
+       ``(T, N)`` (identical to ``scan``'s for a non-smooth surrogate) and a ``tape`` dict
+       holding what the backward pass needs, at least ``"v_pre"`` ``(T, N)``.
+   ``surrogate_backward(grad_spikes, tape, surrogate, detach_reset) -> grad_current``
+       The reverse-time scan: ``dL/dI`` ``(T, N)`` from ``dL/ds`` ``(T, N)``, with the
+       surrogate's pseudo-derivative in place of the step's derivative (C4);
+       ``detach_reset`` treats the reset as a constant.
+
+Adding a model: one file with these parts, its entry in ``__init__`` and in the model list
+of ``tests/neurons/test_contract.py``, which then checks it in both engines of
+``SpikingNetwork``, through BPTT if trainable, and against its step function run in plain
+Python.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import overload
+from numba.np.numpy_support import as_dtype
+
+from snnlite._jit import njit
 
 __all__ = [
     "Neuron", "RESET_MODES", "channel_param", "check_current", "check_dtype", "check_float",
-    "expand_channels", "n_neurons", "per_channel", "reset_code", "scan_buffers", "short_repr",
+    "expand_channels", "in_dtype_of", "n_neurons", "per_channel", "reset_code",
+    "reset_potential", "scan_buffers", "short_repr",
 ]
 
 #: Reset modes understood by the IF and LIF kernels, with the integer code the kernels use.
 RESET_MODES = {"subtract": 0, "zero": 1, "none": 2}
+SUBTRACT, ZERO = RESET_MODES["subtract"], RESET_MODES["zero"]
+
+
+def in_dtype_of(x, like):
+    """``x`` rounded to the type of the state value ``like``, as storing it in the state would.
+
+    A step function forms ``v + i`` in the promoted dtype of the state and the current (a
+    float64 current into float32 state sums in float64) and then works on the *stored*
+    potential; this keeps that order of rounding in a scalar function.
+    """
+    return type(like)(x)
+
+
+@overload(in_dtype_of, inline="always")
+def _in_dtype_of(x, like):  # pragma: no cover - compiled
+    if x == like:
+        return lambda x, like: x
+    target = as_dtype(like).type
+    return lambda x, like: target(x)
+
+
+@njit(inline="always")
+def reset_potential(v_pre, s, threshold, reset):
+    """The potential after the reset for spike ``s`` (B9, C3), in ``v_pre``'s dtype or wider.
+
+    ``subtract``: ``v_pre - th s``; ``zero``: 0 after a spike; ``none``: ``v_pre``. A smooth
+    spike ``0 < s < 1`` (gradient checks) gives ``v_pre - th s`` and ``v_pre (1 - s)``.
+    """
+    if s == 0.0 or reset != SUBTRACT and reset != ZERO:
+        return v_pre
+    if reset == SUBTRACT:
+        return v_pre - threshold * s
+    if s == 1.0:
+        return in_dtype_of(0.0, v_pre)
+    return v_pre * (1.0 - s)
 
 
 def reset_code(reset: str) -> int:
@@ -177,6 +261,9 @@ def short_repr(values: np.ndarray) -> str:
 
 class Neuron:
     """Base class of the neuron models (see the module docstring for the contract)."""
+
+    #: Whether the model implements ``surrogate_forward`` / ``surrogate_backward`` (BPTT).
+    trainable: bool = False
 
     def init_state(self, batch: int, shape: tuple[int, ...], dtype=np.float32) -> dict:
         raise NotImplementedError

@@ -27,17 +27,45 @@ from snnlite.neurons.base import (
     channel_param,
     check_dtype,
     expand_channels,
+    in_dtype_of,
     per_channel,
     scan_buffers,
     short_repr,
 )
 
-__all__ = ["BurstEncoder"]
+__all__ = ["BurstEncoder", "burst_encoder_step"]
+
+
+@njit(inline="always")
+def burst_encoder_step(m, step, i, d1, b01, t_enc):
+    """One step of one encoding neuron (A8): the update, written once.
+
+    Parameters
+    ----------
+    m, step : float, int
+        Membrane potential and steps already taken before this step.
+    i : float
+        Input current (the image current at step 1, zeros afterwards).
+    d1, b01 : float
+        Threshold step and base (in ``m``'s dtype).
+    t_enc : int
+        Length of the encoding window.
+
+    Returns
+    -------
+    m_pre, m, step, s
+        ``m`` before the (absent) reset and after the step (the same value), the new step
+        count and the spike.
+    """
+    m = in_dtype_of(m + i, m)  # m(0) = 0: m is the current of step 1
+    step += 1
+    s = 1 if step <= t_enc and m >= b01 + step * d1 else 0  # A8: theta_t = b01 + t d1
+    return m, m, step, s
 
 
 @njit
 def _burst_scan(current, m, step, d1, b01, t_enc, spikes, trace, trace_pre):
-    """Advance encoding neurons over ``T`` steps (A8), in place.
+    """Advance encoding neurons over ``T`` steps (:func:`burst_encoder_step`), in place.
 
     Parameters
     ----------
@@ -53,24 +81,20 @@ def _burst_scan(current, m, step, d1, b01, t_enc, spikes, trace, trace_pre):
         Length of the encoding window.
     spikes : (T, N) int8 array
         Output; every entry is written (0 or 1).
-    trace : (T, N) float array or (0, N) array
-        ``m`` after each step; zero rows means "not recorded".
-    trace_pre : (T, N) float array or (0, N) array
-        ``m`` before the reset, likewise (the same values: ``m`` is never reset).
+    trace, trace_pre : (T, N) float arrays or (0, N) arrays
+        ``m`` after each step, and before the reset (the same values: ``m`` is never reset);
+        zero rows means "not recorded".
     """
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            m[i] += current[t, i]
-            if record_pre:
-                trace_pre[t, i] = m[i]
-            step[i] += 1
-            if step[i] <= t_enc and m[i] >= b01[i] + step[i] * d1[i]:  # A8
-                spikes[t, i] = 1
-            else:
-                spikes[t, i] = 0
+        for n in range(current.shape[1]):
+            m_pre, m[n], step[n], s = burst_encoder_step(m[n], step[n], current[t, n], d1[n],
+                                                         b01[n], t_enc)
+            spikes[t, n] = s
             if record:
-                trace[t, i] = m[i]
+                trace[t, n] = m[n]
+            if record_pre:
+                trace_pre[t, n] = m_pre
 
 
 class BurstEncoder(Neuron):

@@ -35,95 +35,86 @@ from snnlite.neurons.base import (
     check_dtype,
     check_float,
     expand_channels,
+    in_dtype_of,
     per_channel,
     short_repr,
 )
 
-__all__ = ["DynamicThreshold"]
+__all__ = ["DynamicThreshold", "dynamic_threshold_step"]
 
 _INT_LIMIT = 2.0**62  # |values| allowed in int64 arithmetic (headroom for sums)
 
 
-@njit
-def _dt_scan(current, m, c, d, b0, eps, spikes, trace, trace_pre):
-    """Advance dynamic-threshold neurons over ``T`` steps (A9-A12), float version, in place.
+@njit(inline="always")
+def dynamic_threshold_step(m, c, i, d, b0, eps):
+    """One step of one dynamic-threshold neuron (A9-A12): the update, written once.
+
+    The same source serves float and integer mode (A7): Numba compiles it once per dtype.
 
     Parameters
     ----------
-    current : (T, N) float array
-        Input current ``I(t)``.
-    m : (N,) float array
+    m, c : float (or int64), int
+        Accumulated potential and net spike count before the step.
+    i : float (or int64)
+        Input current ``I(t)`` (``S I(t)`` in integer mode).
+    d, b0, eps : float (or int64)
+        Threshold step, base and the lower threshold's tolerance, in ``m``'s dtype.
+
+    Returns
+    -------
+    m_pre, m, c, z
+        ``m`` before the (absent) reset and after the step (the same value), the new count
+        and the spike.
+    """
+    m = in_dtype_of(m + i, m)  # A9: accumulate; m is never reset
+    mh = max(m, b0)  # A10: clamp
+    z = 0
+    if mh > b0 + (c + 1) * d:  # A11: upper threshold (strict)
+        z = 1
+    elif mh < b0 + c * d - eps:  # A11: lower threshold
+        z = -1
+    return m, m, c + z, z  # A12: both thresholds move by z d
+
+
+def _dt_scan_source(current, m, c, d, b0, eps, spikes, trace, trace_pre):
+    """Advance dynamic-threshold neurons over ``T`` steps (A9-A12), in place.
+
+    One source, two compiled kernels: :func:`_dt_scan` (float mode) and :func:`_dt_scan_int`
+    (integer mode, every argument an integer), both looping :func:`dynamic_threshold_step`.
+
+    Parameters
+    ----------
+    current : (T, N) float (int64) array
+        Input current ``I(t)`` (scaled increments ``S I(t)`` in integer mode).
+    m : (N,) float (int64) array
         Accumulated potential; updated in place.
     c : (N,) int32 array
         Net spike count (>= 0); updated in place.
-    d, b0 : (N,) float arrays
-        Per-neuron step and base (same dtype as ``m``).
-    eps : float scalar
-        Tolerance of the lower threshold (same dtype as ``m``).
+    d, b0 : (N,) float (int64) arrays
+        Per-neuron step and base (``d_int``, ``b0_int`` in integer mode), ``m``'s dtype.
+    eps : float scalar (int)
+        Tolerance of the lower threshold (``floor(S eps)`` in integer mode).
     spikes : (T, N) int8 array
         Output; every entry is written (-1, 0 or 1).
-    trace : (T, N) float array or (0, N) array
-        ``m`` after each step; zero rows means "not recorded".
-    trace_pre : (T, N) float array or (0, N) array
-        ``m`` before the reset, likewise (the same values: ``m`` is never reset).
+    trace, trace_pre : (T, N) arrays of ``m``'s dtype, or (0, N) arrays
+        ``m`` after each step, and before the reset (the same values: ``m`` is never reset);
+        zero rows means "not recorded".
     """
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            m[i] += current[t, i]  # A9
-            if record_pre:
-                trace_pre[t, i] = m[i]
-            mh = max(m[i], b0[i])  # A10
-            z = 0
-            if mh > b0[i] + (c[i] + 1) * d[i]:  # A11: upper threshold
-                z = 1
-            elif mh < b0[i] + c[i] * d[i] - eps:  # A11: lower threshold
-                z = -1
-            c[i] += z  # A12
-            spikes[t, i] = z
+        for n in range(current.shape[1]):
+            m_pre, m[n], c[n], z = dynamic_threshold_step(m[n], c[n], current[t, n], d[n],
+                                                          b0[n], eps)
+            spikes[t, n] = z
             if record:
-                trace[t, i] = m[i]
-
-
-@njit
-def _dt_scan_int(current, m, c, d, b0, eps, spikes, trace, trace_pre):
-    """Integer version of :func:`_dt_scan` (A7, A9-A12): every argument is an integer.
-
-    Parameters
-    ----------
-    current : (T, N) int64 array
-        Scaled increments ``S I(t)``.
-    m : (N,) int64 array
-        Scaled potential; updated in place.
-    c : (N,) int32 array
-        Net spike count; updated in place.
-    d, b0 : (N,) int64 arrays
-        ``d_int`` and ``b0_int`` per neuron.
-    eps : int
-        ``floor(S eps)``: the float rule's tolerance on the integer lattice.
-    spikes : (T, N) int8 array
-        Output; every entry is written.
-    trace : (T, N) int64 array or (0, N) array
-        Scaled ``m`` after each step; zero rows means "not recorded".
-    trace_pre : (T, N) int64 array or (0, N) array
-        Scaled ``m`` before the reset, likewise (the same values: ``m`` is never reset).
-    """
-    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
-    for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            m[i] += current[t, i]  # A9
+                trace[t, n] = m[n]
             if record_pre:
-                trace_pre[t, i] = m[i]
-            mh = max(m[i], b0[i])  # A10
-            z = 0
-            if mh > b0[i] + (c[i] + 1) * d[i]:  # A11
-                z = 1
-            elif mh < b0[i] + c[i] * d[i] - eps:
-                z = -1
-            c[i] += z  # A12
-            spikes[t, i] = z
-            if record:
-                trace[t, i] = m[i]
+                trace_pre[t, n] = m_pre
+
+
+# Two dispatchers of one source, so the integer kernel's compiled signatures are all-integer.
+_dt_scan = njit(_dt_scan_source)
+_dt_scan_int = njit(_dt_scan_source)
 
 
 def _scaled_integers(name: str, x, scale: int) -> np.ndarray:

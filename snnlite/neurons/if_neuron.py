@@ -20,17 +20,47 @@ from snnlite.neurons.base import (
     Neuron,
     check_dtype,
     check_float,
+    in_dtype_of,
     n_neurons,
     reset_code,
+    reset_potential,
     scan_buffers,
 )
+from snnlite.neurons.lif import lif_surrogate_backward
+from snnlite.neurons.surrogate import HEAVISIDE, Surrogate, spike_value
 
-__all__ = ["IF"]
+__all__ = ["IF", "if_step"]
+
+
+@njit(inline="always")
+def if_step(v, i, threshold, reset, kind, param):
+    """One IF step of one neuron (B9): the update, written once.
+
+    Parameters
+    ----------
+    v, i : float
+        Membrane potential before the step and input current ``I(t)``.
+    threshold : float
+        ``th`` (in ``v``'s dtype).
+    reset : int
+        Reset code, see :data:`snnlite.neurons.base.RESET_MODES` (0 subtract, 1 zero, 2 none).
+    kind, param : int, float
+        Surrogate code and parameter (:mod:`snnlite.neurons.surrogate`): the scan passes
+        ``HEAVISIDE``; only the smooth sigmoid of gradient checks changes the spike.
+
+    Returns
+    -------
+    v_pre, v, s
+        Potential before the reset, potential after the step, spike.
+    """
+    v_pre = in_dtype_of(v + i, v)  # B9: integrate
+    s = spike_value(kind, param, v_pre, threshold)  # B9: z = Theta(V - th)
+    return v_pre, reset_potential(v_pre, s, threshold, reset), s  # B9: V - th z (subtract)
 
 
 @njit
 def _if_scan(current, v, threshold, reset, spikes, trace, trace_pre):
-    """Advance IF neurons over ``T`` steps (B9), in place.
+    """Advance IF neurons over ``T`` steps (:func:`if_step` per neuron and step), in place.
 
     Parameters
     ----------
@@ -41,31 +71,35 @@ def _if_scan(current, v, threshold, reset, spikes, trace, trace_pre):
     threshold : float scalar
         ``th`` (same dtype as ``v``, so that compiled and interpreted runs agree bit for bit).
     reset : int
-        Reset code, see :data:`snnlite.neurons.base.RESET_MODES` (0 subtract, 1 zero, 2 none).
+        Reset code (0 subtract, 1 zero, 2 none).
     spikes : (T, N) int8 array
         Output; every entry is written (0 or 1).
-    trace : (T, N) float array or (0, N) array
-        Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
-        "not recorded".
-    trace_pre : (T, N) float array or (0, N) array
-        Membrane potential before the reset, likewise.
+    trace, trace_pre : (T, N) float arrays or (0, N) arrays
+        Membrane potential after / before the reset of each step; ``trace.shape[0] == 0``
+        means "not recorded".
     """
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            v[i] += current[t, i]  # B9: integrate
-            if record_pre:
-                trace_pre[t, i] = v[i]
-            if v[i] >= threshold:  # B9: z = Theta(V - th)
-                spikes[t, i] = 1
-                if reset == 0:
-                    v[i] -= threshold
-                elif reset == 1:
-                    v[i] = 0.0
-            else:
-                spikes[t, i] = 0
+        for n in range(current.shape[1]):
+            v_pre, v[n], s = if_step(v[n], current[t, n], threshold, reset, HEAVISIDE, 0.0)
+            spikes[t, n] = s
             if record:
-                trace[t, i] = v[i]
+                trace[t, n] = v[n]
+            if record_pre:
+                trace_pre[t, n] = v_pre
+
+
+@njit
+def _if_surrogate_forward(current, v, threshold, reset, kind, param, spikes, v_pre):
+    """BPTT forward pass: :func:`if_step` over ``(T, N)`` with surrogate ``kind``, in place.
+
+    ``v`` (N,) is the potential, updated in place; ``spikes`` and ``v_pre`` (T, N) float
+    arrays receive the spikes (0/1, or the smooth value) and the potentials before the reset.
+    """
+    for t in range(current.shape[0]):
+        for n in range(current.shape[1]):
+            v_pre[t, n], v[n], spikes[t, n] = if_step(v[n], current[t, n], threshold, reset,
+                                                      kind, param)
 
 
 class IF(Neuron):
@@ -153,6 +187,41 @@ class IF(Neuron):
         v = state["v"]
         _if_scan(current, v, v.dtype.type(self.threshold), self._reset, spikes, trace, trace_pre)
         return spikes
+
+    trainable = True
+
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate
+                          ) -> tuple[np.ndarray, dict]:
+        """BPTT forward pass from a fresh state (contract, :mod:`snnlite.neurons.base`).
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current; its dtype is the dtype of the pass.
+        surrogate : Surrogate
+            Only the smooth ``Sigmoid`` changes the forward spike.
+
+        Returns
+        -------
+        spikes : (T, N) float array
+        tape : dict
+            ``{"v_pre": (T, N), "spikes": (T, N)}`` for :meth:`surrogate_backward`.
+        """
+        v = np.full(current.shape[1], self.v_init, dtype=current.dtype)
+        spikes, v_pre = np.empty_like(current), np.empty_like(current)
+        _if_surrogate_forward(current, v, current.dtype.type(self.threshold), self._reset,
+                              surrogate.kind, surrogate.param, spikes, v_pre)
+        return spikes, {"v_pre": v_pre, "spikes": spikes}
+
+    def surrogate_backward(self, grad_spikes: np.ndarray, tape: dict, surrogate: Surrogate,
+                           detach_reset: bool = False) -> np.ndarray:
+        """``dL/dI`` ``(T, N)`` from ``dL/ds`` ``(T, N)``: the LIF backward pass with leak 1."""
+        u = tape["v_pre"]
+        grad_i, dt = np.empty_like(u), u.dtype.type
+        lif_surrogate_backward(grad_spikes, u, tape["spikes"], dt(1.0), dt(self.threshold),
+                               self._reset, surrogate.kind, surrogate.param,
+                               bool(detach_reset), grad_i)
+        return grad_i
 
     def rate(self, current) -> np.ndarray:
         """Long-run spikes per step for a constant current ``I`` per step (exact).

@@ -28,19 +28,53 @@ from snnlite.neurons.base import (
     Neuron,
     check_dtype,
     check_float,
+    in_dtype_of,
     n_neurons,
     reset_code,
+    reset_potential,
     scan_buffers,
 )
+from snnlite.neurons.surrogate import HEAVISIDE, Surrogate, pseudo_derivative_row, spike_value
 
-__all__ = ["LIF"]
+__all__ = ["LIF", "lif_step", "lif_surrogate_backward"]
 
 _RATE_CHUNK = 256  # steps simulated per kernel call by the numerical ``rate``
 
 
+@njit(inline="always")
+def lif_step(v, ref, i, alpha, threshold, reset, refractory, kind, param):
+    """One LIF step of one neuron (C2, C3): the update, written once.
+
+    Parameters
+    ----------
+    v, ref : float, int
+        Membrane potential and remaining refractory steps before the step.
+    i : float
+        Input current ``I[t]``.
+    alpha, threshold : float
+        Decay factor and ``v_th`` (in ``v``'s dtype).
+    reset, refractory : int
+        Reset code (0 subtract, 1 zero, 2 none) and steps of silence after a spike.
+    kind, param : int, float
+        Surrogate code and parameter (:mod:`snnlite.neurons.surrogate`): the scan passes
+        ``HEAVISIDE``; only the smooth sigmoid of gradient checks changes the spike.
+
+    Returns
+    -------
+    v_pre, v, ref, s
+        Potential before the reset, potential and refractory count after the step, spike.
+    """
+    if ref > 0:
+        return v, v, ref - 1, 0.0  # refractory: V held, input ignored, no spike
+    v_pre = in_dtype_of(alpha * v + i, v)  # C2: V[t] = alpha V[t-1] + I[t]
+    s = spike_value(kind, param, v_pre, threshold)  # C3: S[t] = Theta(V[t] - v_th)
+    return (v_pre, reset_potential(v_pre, s, threshold, reset),  # reset (soft/hard/none)
+            refractory if s == 1.0 else 0, s)  # a spike starts the refractory period
+
+
 @njit
 def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trace, trace_pre):
-    """Advance LIF neurons over ``T`` steps (C2, C3), in place.
+    """Advance LIF neurons over ``T`` steps (:func:`lif_step` per neuron and step), in place.
 
     Parameters
     ----------
@@ -50,42 +84,88 @@ def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trac
         Membrane potential; updated in place.
     ref : (N,) int32 array
         Remaining refractory steps; updated in place.
-    alpha : float scalar
-        Decay factor in (0, 1] (same dtype as ``v``).
-    threshold : float scalar
-        ``v_th`` (same dtype as ``v``).
-    reset : int
-        Reset code (0 subtract, 1 zero, 2 none).
-    refractory : int
-        Steps of silence after a spike.
+    alpha, threshold : float scalars
+        Decay factor in (0, 1] and ``v_th`` (same dtype as ``v``).
+    reset, refractory : int
+        Reset code (0 subtract, 1 zero, 2 none) and steps of silence after a spike.
     spikes : (T, N) int8 array
         Output; every entry is written (0 or 1).
-    trace : (T, N) float array or (0, N) array
-        Membrane potential after each step (after reset); zero rows means "not recorded".
-    trace_pre : (T, N) float array or (0, N) array
-        Membrane potential before the reset (the held potential while refractory), likewise.
+    trace, trace_pre : (T, N) float arrays or (0, N) arrays
+        Membrane potential after / before the reset of each step (the held potential while
+        refractory); zero rows means "not recorded".
     """
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            spikes[t, i] = 0
-            if ref[i] > 0:
-                ref[i] -= 1  # refractory: V held, input ignored
-                if record_pre:
-                    trace_pre[t, i] = v[i]
-            else:
-                v[i] = alpha * v[i] + current[t, i]  # C2
-                if record_pre:
-                    trace_pre[t, i] = v[i]
-                if v[i] >= threshold:  # C3
-                    spikes[t, i] = 1
-                    ref[i] = refractory
-                    if reset == 0:
-                        v[i] -= threshold
-                    elif reset == 1:
-                        v[i] = 0.0
+        for n in range(current.shape[1]):
+            v_pre, v[n], ref[n], s = lif_step(v[n], ref[n], current[t, n], alpha, threshold,
+                                              reset, refractory, HEAVISIDE, 0.0)
+            spikes[t, n] = s
             if record:
-                trace[t, i] = v[i]
+                trace[t, n] = v[n]
+            if record_pre:
+                trace_pre[t, n] = v_pre
+
+
+@njit
+def _lif_surrogate_forward(current, v, alpha, threshold, reset, kind, param, spikes, v_pre):
+    """BPTT forward pass: :func:`lif_step` over ``(T, N)`` with surrogate ``kind``, in place.
+
+    ``v`` (N,) is the potential, updated in place; ``spikes`` and ``v_pre`` (T, N) float
+    arrays receive the spikes (0/1, or the smooth value) and the potentials before the reset.
+    The refractory period is 0 (it has no gradient).
+    """
+    for t in range(current.shape[0]):
+        for n in range(current.shape[1]):
+            v_pre[t, n], v[n], _, spikes[t, n] = lif_step(v[n], 0, current[t, n], alpha,
+                                                          threshold, reset, 0, kind, param)
+
+
+@njit
+def lif_surrogate_backward(grad_s, u, spikes, alpha, threshold, reset, kind, param, detach,
+                           grad_i):
+    """Reverse-time scan of BPTT through IF/LIF neurons: ``dL/dI`` from ``dL/ds`` (C4).
+
+    With ``u = v_pre``, ``s'`` the surrogate ``dS/dV`` at ``u[t]`` (C4) and ``g_v[t]`` the
+    gradient reaching ``v[t]`` from step ``t + 1``::
+
+        dv[t]/du[t] = 1 - v_th * s'              reset="subtract"
+                      (1 - s[t]) - u[t] * s'     reset="zero"
+                      1                          reset="none"
+        g_u[t]   = dL/ds[t] * s' + g_v[t] * dv[t]/du[t]
+        dL/dI[t] = g_u[t];   g_v[t-1] = alpha * g_u[t]           (through the leak)
+
+    ``detach`` drops the reset's dependence on ``s`` (the ``s'`` terms of ``dv/du``).
+
+    Parameters
+    ----------
+    grad_s : (T, N) float array
+        Gradient of the loss with respect to the spikes.
+    u, spikes : (T, N) float arrays
+        Potentials before the reset and spikes of the forward pass.
+    alpha, threshold, reset, kind, param
+        Leak factor (1 for IF), ``v_th``, reset code and the surrogate's code and parameter.
+    detach : bool
+        Drop the reset's dependence on the spike.
+    grad_i : (T, N) float array
+        Output: gradient with respect to the input current.
+    """
+    T, N = u.shape
+    g_v = np.zeros(N, u.dtype)  # gradient reaching v[t] from step t + 1
+    ds = np.empty(N, u.dtype)
+    dv_du = np.ones(N, u.dtype)  # stays 1 for reset="none" or detached subtraction
+    for k in range(T):
+        t = T - 1 - k  # reverse time (a descending range compiles to a slower loop)
+        pseudo_derivative_row(kind, param, u[t], threshold, ds)  # C4
+        if reset == 0 and not detach:
+            for i in range(N):
+                dv_du[i] = 1.0 - threshold * ds[i]
+        elif reset == 1:
+            for i in range(N):
+                dv_du[i] = 1.0 - spikes[t, i] - (0.0 if detach else u[t, i] * ds[i])
+        for i in range(N):
+            g_u = grad_s[t, i] * ds[i] + g_v[i] * dv_du[i]
+            grad_i[t, i] = g_u
+            g_v[i] = alpha * g_u  # through the leak
 
 
 class LIF(Neuron):
@@ -215,6 +295,44 @@ class LIF(Neuron):
         _lif_scan(current, v, state["ref"], dt(self.alpha), dt(self.threshold), self._reset,
                   self.refractory, spikes, trace, trace_pre)
         return spikes
+
+    trainable = True
+
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate
+                          ) -> tuple[np.ndarray, dict]:
+        """BPTT forward pass from a fresh state (contract, :mod:`snnlite.neurons.base`).
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current; its dtype is the dtype of the pass.
+        surrogate : Surrogate
+            Only the smooth ``Sigmoid`` changes the forward spike.
+
+        Returns
+        -------
+        spikes : (T, N) float array
+        tape : dict
+            ``{"v_pre": (T, N), "spikes": (T, N)}`` for :meth:`surrogate_backward`.
+        """
+        if self.refractory:
+            raise ValueError("BPTT needs refractory=0 (a refractory period has no gradient)")
+        dt = current.dtype.type
+        v = np.full(current.shape[1], self.v_init, dtype=current.dtype)
+        spikes, v_pre = np.empty_like(current), np.empty_like(current)
+        _lif_surrogate_forward(current, v, dt(self.alpha), dt(self.threshold), self._reset,
+                               surrogate.kind, surrogate.param, spikes, v_pre)
+        return spikes, {"v_pre": v_pre, "spikes": spikes}
+
+    def surrogate_backward(self, grad_spikes: np.ndarray, tape: dict, surrogate: Surrogate,
+                           detach_reset: bool = False) -> np.ndarray:
+        """``dL/dI`` ``(T, N)`` from ``dL/ds`` ``(T, N)`` (:func:`lif_surrogate_backward`)."""
+        u = tape["v_pre"]
+        grad_i, dt = np.empty_like(u), u.dtype.type
+        lif_surrogate_backward(grad_spikes, u, tape["spikes"], dt(self.alpha),
+                               dt(self.threshold), self._reset, surrogate.kind,
+                               surrogate.param, bool(detach_reset), grad_i)
+        return grad_i
 
     def rate(self, current, n_steps: int = 4096) -> np.ndarray:
         """Long-run spikes per step for a constant current ``I`` per step.

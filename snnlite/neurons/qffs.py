@@ -22,16 +22,59 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_dtype, check_float, n_neurons, scan_buffers
+from snnlite.neurons.base import (
+    Neuron,
+    check_dtype,
+    check_float,
+    in_dtype_of,
+    n_neurons,
+    scan_buffers,
+)
+from snnlite.neurons.surrogate import HEAVISIDE, Surrogate, pseudo_derivative, spike_value
 
-__all__ = ["QFFS"]
+__all__ = ["QFFS", "qffs_step", "qffs_surrogate_backward"]
 
 _NO_CAP = np.iinfo(np.int32).max  # Z_max of an uncapped neuron: Z is int32
 
 
+@njit(inline="always")
+def qffs_step(v, z, i, threshold, z_max, negative, kind, param):
+    """One QFFS step of one neuron (Algorithm 1, B14-B16): the update, written once.
+
+    Parameters
+    ----------
+    v, z : float, int (or float)
+        Membrane potential and net spike count ``Z`` before the step.
+    i : float
+        Input current ``I(t)``.
+    threshold : float
+        ``th`` (in ``v``'s dtype).
+    z_max : int
+        Cap on ``Z`` (``2**31 - 1`` for no cap).
+    negative : bool
+        Whether negative spikes are allowed.
+    kind, param : int, float
+        Surrogate code and parameter (:mod:`snnlite.neurons.surrogate`): the scan passes
+        ``HEAVISIDE``; the smooth sigmoid of gradient checks makes both spikes smooth (the
+        negative one is ``1 - Theta(V)``, i.e. ``V < 0``).
+
+    Returns
+    -------
+    v_pre, v, z, s
+        Potential before the reset, potential and count after the step, spike in {-1, 0, 1}.
+    """
+    v_pre = in_dtype_of(v + i, v)  # B14: integrate
+    up = spike_value(kind, param, v_pre, threshold) if z < z_max else 0.0  # B15: below cap
+    down = 1.0 - spike_value(kind, param, v_pre, 0.0) if negative and z > 0 else 0.0  # B15
+    s = up - down  # B15: the two conditions exclude each other (th > 0)
+    if s == 0.0:
+        return v_pre, v_pre, z + s, s
+    return v_pre, v_pre - threshold * s, z + s, s  # B14: -th / +th;  B16: Z += z
+
+
 @njit
 def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace, trace_pre):
-    """Advance QFFS neurons over ``T`` steps (B14-B16), in place.
+    """Advance QFFS neurons over ``T`` steps (:func:`qffs_step` per neuron and step), in place.
 
     Parameters
     ----------
@@ -49,30 +92,81 @@ def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace, trace_p
         Whether negative spikes are allowed.
     spikes : (T, N) int8 array
         Output; every entry is written (-1, 0 or +1).
-    trace : (T, N) float array or (0, N) array
-        Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
-        "not recorded".
-    trace_pre : (T, N) float array or (0, N) array
-        Membrane potential before the reset, likewise.
+    trace, trace_pre : (T, N) float arrays or (0, N) arrays
+        Membrane potential after / before the reset of each step; ``trace.shape[0] == 0``
+        means "not recorded".
     """
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            v[i] += current[t, i]  # B14: integrate
-            if record_pre:
-                trace_pre[t, i] = v[i]
-            if v[i] >= threshold and z[i] < z_max:  # B15: positive spike below the cap
-                spikes[t, i] = 1
-                v[i] -= threshold
-                z[i] += 1  # B16
-            elif negative and v[i] < 0 and z[i] > 0:  # B15: negative spike
-                spikes[t, i] = -1
-                v[i] += threshold
-                z[i] -= 1  # B16
-            else:
-                spikes[t, i] = 0
+        for n in range(current.shape[1]):
+            v_pre, v[n], z[n], s = qffs_step(v[n], z[n], current[t, n], threshold, z_max,
+                                             negative, HEAVISIDE, 0.0)
+            spikes[t, n] = s
             if record:
-                trace[t, i] = v[i]
+                trace[t, n] = v[n]
+            if record_pre:
+                trace_pre[t, n] = v_pre
+
+
+@njit
+def _qffs_surrogate_forward(current, v, z, threshold, z_max, negative, kind, param, spikes,
+                            v_pre, z_pre):
+    """BPTT forward pass: :func:`qffs_step` over ``(T, N)`` with surrogate ``kind``, in place.
+
+    ``v`` and ``z`` (N,) float arrays are the potential and the net count (a sum of smooth
+    spikes for the sigmoid), updated in place; ``spikes``, ``v_pre`` and ``z_pre`` (T, N)
+    receive the spikes, the potentials before the reset and the counts before the step (the
+    cap and the negative spike's condition, needed by the backward pass).
+    """
+    for t in range(current.shape[0]):
+        for n in range(current.shape[1]):
+            z_pre[t, n] = z[n]
+            v_pre[t, n], v[n], z[n], spikes[t, n] = qffs_step(
+                v[n], z[n], current[t, n], threshold, z_max, negative, kind, param)
+
+
+@njit
+def qffs_surrogate_backward(grad_s, u, z_pre, threshold, z_max, negative, kind, param, detach,
+                            grad_i):
+    """Reverse-time scan of BPTT through QFFS neurons: ``dL/dI`` from ``dL/ds`` (B14, B15, C4).
+
+    The spike is ``s = 1[Z < Z_max] Theta(u - th) - 1[neg, Z > 0] (1 - Theta(u))``; the count
+    conditions are constants of the step (no gradient). With ``s'`` the surrogate at ``u - th``
+    plus, where a negative spike is possible, the surrogate of the negative spike at ``u``
+    (the same pseudo-derivative, centred on 0)::
+
+        ds/du    = 1[Z < Z_max] sigma'(u - th) + 1[neg, Z > 0] sigma'(u)
+        dv/du    = 1 - th * ds/du          (v = u - th s, B14; 1 when detached)
+        g_u[t]   = dL/ds[t] * ds/du + g_v[t] * dv/du
+        dL/dI[t] = g_u[t];   g_v[t-1] = g_u[t]          (no leak)
+
+    Parameters
+    ----------
+    grad_s : (T, N) float array
+        Gradient of the loss with respect to the spikes.
+    u, z_pre : (T, N) float arrays
+        Potentials before the reset and counts before each step, from the forward pass.
+    threshold, z_max, negative, kind, param
+        As in :func:`qffs_step`.
+    detach : bool
+        Drop the reset's dependence on the spike.
+    grad_i : (T, N) float array
+        Output: gradient with respect to the input current.
+    """
+    T, N = u.shape
+    g_v = np.zeros(N, u.dtype)  # gradient reaching v[t] from step t + 1
+    for k in range(T):
+        t = T - 1 - k  # reverse time
+        for n in range(N):
+            ds = 0.0
+            if z_pre[t, n] < z_max:  # B15: positive spike possible
+                ds += pseudo_derivative(kind, param, u[t, n], threshold)  # C4
+            if negative and z_pre[t, n] > 0:  # B15: negative spike possible, step at V = 0
+                ds += pseudo_derivative(kind, param, u[t, n] + threshold, threshold)
+            dv_du = 1.0 if detach else 1.0 - threshold * ds
+            g_u = grad_s[t, n] * ds + g_v[n] * dv_du
+            grad_i[t, n] = g_u
+            g_v[n] = g_u
 
 
 class QFFS(Neuron):
@@ -178,10 +272,50 @@ class QFFS(Neuron):
         """
         current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
         v = state["v"]
-        z_max = _NO_CAP if self.z_max is None else self.z_max
-        _qffs_scan(current, v, state["z"], v.dtype.type(self.threshold), z_max,
+        _qffs_scan(current, v, state["z"], v.dtype.type(self.threshold), self._z_max(),
                    self.negative, spikes, trace, trace_pre)
         return spikes
+
+    trainable = True
+
+    def _z_max(self) -> int:
+        return _NO_CAP if self.z_max is None else self.z_max
+
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate
+                          ) -> tuple[np.ndarray, dict]:
+        """BPTT forward pass from a fresh state (pre-charge, ``Z = 0``; see the contract).
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current; its dtype is the dtype of the pass.
+        surrogate : Surrogate
+            Only the smooth ``Sigmoid`` changes the forward spikes (both signs).
+
+        Returns
+        -------
+        spikes : (T, N) float array in {-1, 0, 1} (smooth values for the sigmoid)
+        tape : dict
+            ``{"v_pre": (T, N), "z_pre": (T, N)}`` for :meth:`surrogate_backward`.
+        """
+        n = current.shape[1]
+        v = np.full(n, self.v_init, dtype=current.dtype)
+        z = np.zeros(n, dtype=current.dtype)
+        spikes, v_pre, z_pre = (np.empty_like(current) for _ in range(3))
+        _qffs_surrogate_forward(current, v, z, current.dtype.type(self.threshold),
+                                self._z_max(), self.negative, surrogate.kind, surrogate.param,
+                                spikes, v_pre, z_pre)
+        return spikes, {"v_pre": v_pre, "z_pre": z_pre}
+
+    def surrogate_backward(self, grad_spikes: np.ndarray, tape: dict, surrogate: Surrogate,
+                           detach_reset: bool = False) -> np.ndarray:
+        """``dL/dI`` ``(T, N)`` from ``dL/ds`` ``(T, N)`` (:func:`qffs_surrogate_backward`)."""
+        u = tape["v_pre"]
+        grad_i = np.empty_like(u)
+        qffs_surrogate_backward(grad_spikes, u, tape["z_pre"], u.dtype.type(self.threshold),
+                                self._z_max(), self.negative, surrogate.kind,
+                                surrogate.param, bool(detach_reset), grad_i)
+        return grad_i
 
     def rate(self, current) -> np.ndarray:
         """Long-run spikes per step for a constant current ``I`` per step: ``clip(I / th, 0, 1)``.

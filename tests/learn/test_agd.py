@@ -8,9 +8,9 @@ from snnlite import nn
 from snnlite.datasets import load_mnist_sample, to_float
 from snnlite.learn.agd import to_agd
 from snnlite.learn.bptt import Spiking
-from snnlite.learn.surrogate import Sigmoid
 from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
 from snnlite.neurons import LIF
+from snnlite.neurons.surrogate import Sigmoid
 from snnlite.nn.backres import BackRes
 
 F64 = np.float64

@@ -1,5 +1,5 @@
-"""BPTT through IF/LIF populations: forward equals the neuron kernels, gradients equal finite
-differences (smooth spikes) and an independent step-major BPTT (Heaviside + surrogate)."""
+"""BPTT through IF/LIF/QFFS populations: forward equals the neuron kernels, gradients equal
+finite differences (smooth spikes) and an independent step-major BPTT (Heaviside + surrogate)."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from gradcheck import gradcheck
 
 from snnlite import nn
 from snnlite.learn.bptt import Spiking
-from snnlite.learn.surrogate import ArcTan, FastSigmoid, Sigmoid, Triangle
 from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
-from snnlite.neurons import IF, LIF
+from snnlite.neurons import IF, LIF, QFFS
+from snnlite.neurons.surrogate import ArcTan, FastSigmoid, Sigmoid, Triangle
 
 F64 = np.float64
 
@@ -75,6 +75,43 @@ def test_smooth_bptt_equals_finite_differences(reset, build, neuron_cls):
     model = build(6, neuron, Sigmoid(3.0), 3)
     x = np.random.default_rng(2).uniform(-0.5, 1.5, (2, 4) if build is _dense else (2, 1, 4, 4))
     gradcheck(model, x, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("build", [_dense, _conv])
+@pytest.mark.parametrize("neuron", [QFFS(0.7, z_max=2), QFFS(0.7, precharge=False),
+                                    QFFS(0.7, z_max=3, negative=False)], ids=repr)
+def test_smooth_qffs_bptt_equals_finite_differences(neuron, build):
+    """Signed smooth spikes, the cap and the pre-charge: BPTT equals finite differences."""
+    model = build(6, neuron, Sigmoid(3.0), 3)
+    x = np.random.default_rng(2).uniform(-0.5, 1.5, (2, 4) if build is _dense else (2, 1, 4, 4))
+    gradcheck(model, x, rtol=1e-5, atol=1e-8)
+    tape = model[2]._tape
+    assert (tape["z_pre"] > 0).any()  # the negative spike's gate was open somewhere
+    if neuron.z_max is not None and build is _dense:
+        assert (tape["z_pre"] >= neuron.z_max).any()  # and the cap closed the positive one
+
+
+def test_qffs_bptt_signed_spikes_and_training_step():
+    """Heaviside forward gives QFFS's signed spikes; one SGD step on the surrogate gradient of
+    a QFFS layer lowers the loss (fine-tuning a converted QFFS network is possible)."""
+    T, B, rng = 8, 16, np.random.default_rng(5)
+    layer = nn.Linear(3, 4, bias=False, rng=1, dtype=F64)
+    model = nn.Sequential(layer, Spiking(T, QFFS(0.5, z_max=3)), SumOverTime(T))
+    x = rng.normal(0.0, 1.0, (T * B, 3))  # a signed input sequence, row t*B + b
+    target = rng.uniform(0, 3, (B, 4))
+    spikes = model[1](layer(x))
+    assert (spikes == -1).any() and (spikes == 1).any()
+
+    def loss():
+        return float(np.mean((model(x, train=True) - target) ** 2))
+
+    before = loss()
+    model.zero_grad()
+    out = model(x, train=True)
+    model.backward(2 * (out - target) / out.size)
+    assert np.abs(layer.weight.grad).max() > 0
+    layer.weight.data -= 0.5 * layer.weight.grad
+    assert loss() < before
 
 
 def _step_major_grads(w1, w2, x, T, alpha, th, reset, surrogate, r):

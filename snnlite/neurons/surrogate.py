@@ -1,5 +1,9 @@
 """Surrogate gradients: what BPTT uses for ``dS/dV`` where the spike is a step function (C4).
 
+They live with the neurons: a trainable model's step function takes a surrogate code to form
+its spike (:func:`spike_value`), and its backward pass uses the pseudo-derivative
+(:func:`pseudo_derivative`) next to it.
+
 A spike ``S = Theta(V - v_th)`` has derivative zero almost everywhere, so no gradient would
 reach the weights. Surrogate-gradient training keeps the step in the forward pass and uses a
 smooth pseudo-derivative ``sigma'(V)`` in the backward pass. With ``x = V - v_th``:
@@ -36,15 +40,22 @@ import numpy as np
 from snnlite._jit import njit
 from snnlite.neurons.base import check_float
 
-__all__ = ["ArcTan", "FastSigmoid", "Sigmoid", "Surrogate", "Triangle", "pseudo_derivative",
-           "pseudo_derivative_row", "spike_value"]
+__all__ = ["HEAVISIDE", "ArcTan", "FastSigmoid", "Sigmoid", "Surrogate", "Triangle",
+           "pseudo_derivative", "pseudo_derivative_row", "spike_value"]
 
 TRIANGLE, FAST_SIGMOID, ARCTAN, SIGMOID = 0, 1, 2, 3
+#: Surrogate code of the plain step spike (the simulation scans pass it; any non-smooth
+#: surrogate's forward spike is this one too).
+HEAVISIDE = -1
 
 
-@njit
+@njit(inline="always")
 def spike_value(kind, param, u, threshold):
-    """Forward spike for potential ``u``: ``Theta(u - v_th)``, or the smooth sigmoid."""
+    """Forward spike for potential ``u``: ``Theta(u - v_th)`` (1.0 or 0.0), or the smooth sigmoid.
+
+    Only :class:`Sigmoid` (``kind == SIGMOID``) changes the forward pass; every other code,
+    :data:`HEAVISIDE` among them, gives the step.
+    """
     if kind == SIGMOID:
         return 1.0 / (1.0 + math.exp(-param * (u - threshold)))
     return 1.0 if u >= threshold else 0.0
