@@ -66,7 +66,7 @@ def qffs_step(v, z, i, threshold, z_max, negative, kind, param):
     v_pre = in_dtype_of(v + i, v)  # B14: integrate
     up = spike_value(kind, param, v_pre, threshold) if z < z_max else 0.0  # B15: below cap
     down = 1.0 - spike_value(kind, param, v_pre, 0.0) if negative and z > 0 else 0.0  # B15
-    s = up - down  # B15: the two conditions exclude each other (th > 0)
+    s = in_dtype_of(up - down, v_pre)  # B15: the two conditions exclude each other (th > 0)
     if s == 0.0:
         return v_pre, v_pre, z + s, s
     return v_pre, v_pre - threshold * s, z + s, s  # B14: -th / +th;  B16: Z += z

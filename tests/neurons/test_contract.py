@@ -174,3 +174,26 @@ def test_bptt_forward_equals_step_function(case):
     out = layer(current.reshape(T * B, N), train=True)
     np.testing.assert_array_equal(out.reshape(T, -1), spikes)
     np.testing.assert_array_equal(layer.potentials.reshape(T, -1), pre)
+
+
+T32 = float(np.float32(0.7))  # a threshold exactly representable in float32
+BELOW, ABOVE = T32 - 1e-12, T32 + 1e-12  # float64 currents that round to T32 in float32
+
+
+@pytest.mark.parametrize("neuron, current, expected", [
+    (IF(T32), BELOW, 1),
+    (LIF(alpha=0.5, threshold=T32), BELOW, 1),
+    (QFFS(T32, precharge=False), BELOW, 1),
+    (DynamicThreshold(T32, 0.0), ABOVE, 0),  # strict ">": m rounds to exactly b0 + d
+    (BurstEncoder(T32, 0.0), BELOW, 1),
+], ids=repr)
+def test_float64_current_is_rounded_to_the_state_dtype_before_the_threshold(neuron, current,
+                                                                             expected):
+    # the contract (base docstring): a float64 current into float32 state sums in float64
+    # and the *stored* float32 potential is compared with the threshold
+    state = neuron.init_state(1, 1, np.float32)
+    pre = np.empty((1, 1), np.float32)
+    assert neuron.scan(np.array([[current]]), state, None, pre)[0, 0] == expected
+    assert pre[0, 0] == np.float32(T32)
+    float64_state = neuron.init_state(1, 1, np.float64)  # no rounding: the other decision
+    assert neuron.scan(np.array([[current]]), float64_state)[0, 0] == 1 - expected
