@@ -1,11 +1,11 @@
 """The ``snnlite`` command: argument parsing and the cheap sub-commands."""
 
-import importlib
 import inspect
 
 import pytest
 
-from snnlite.cli import REPRODUCTIONS, build_parser, main
+from snnlite.cli import build_parser, main
+from snnlite.experiments.registry import REGISTRY as REPRODUCTIONS
 
 
 def test_info_prints_versions_and_search_path(capsys, monkeypatch, tmp_path):
@@ -28,6 +28,6 @@ def test_parser_knows_every_reproduction():
 @pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
 def test_every_reproduction_main_takes_the_cli_arguments(name, tmp_path):
     # the keywords cli._reproduce passes; binding only, nothing runs
-    module = importlib.import_module(REPRODUCTIONS[name])
+    module = REPRODUCTIONS[name].load()
     inspect.signature(module.main).bind(out=tmp_path, epochs=2, seed=0, retrain=False,
                                         quick=True)
