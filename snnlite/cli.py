@@ -19,6 +19,10 @@ def _demo(args) -> int:
 
 
 def _reproduce(args) -> int:
+    from .experiments import sweep
+
+    if sweep.requested(args):
+        return sweep.run_from_args(args)
     module = REGISTRY[args.name].load()
     module.main(out=Path(args.out), epochs=args.epochs, seed=args.seed, retrain=args.retrain,
                 quick=args.quick)
@@ -49,6 +53,8 @@ def _info(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``snnlite`` command."""
+    from .experiments import sweep
+
     parser = argparse.ArgumentParser(prog="snnlite", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -70,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "classic-, qffs-mnist: only 1 000 test images (models not shipped "
                      "or cached in --out are still trained); zou-mnist: k = 0 trained for 1 "
                      "epoch on 5 000 images per seed, 1 000 test images")
+    sweep.add_arguments(rep)
     rep.set_defaults(func=_reproduce)
 
     bench = sub.add_parser("bench", help="time the standard workloads")

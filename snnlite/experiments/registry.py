@@ -53,7 +53,7 @@ class Reproduction:
 REGISTRY: dict[str, Reproduction] = {
     "classic-mnist": Reproduction(
         "snnlite.experiments.classic_mnist",
-        "LeNet on MNIST converted three classic ways (max and 99.9th-percentile norm, threshold balancing)",
+        "LeNet on MNIST, converted by data-based normalisation and threshold balancing",
         "~1 h; quick ~10 min", {"T": ("T", int)}),
     "qffs-mnist": Reproduction(
         "snnlite.experiments.qffs_mnist",
