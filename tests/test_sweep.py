@@ -134,6 +134,15 @@ def test_sweep_writes_records_and_summary_and_resumes(tmp_path, capsys):
         reproduce(out, "--seeds", "0", "--grid", "T=4", "--quick")
 
 
+def test_sweep_arguments_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="not both"):
+        sweep.run_sweep("toy", [0], tmp_path, jobs=2, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="jobs must be a positive int"):
+        sweep.run_sweep("toy", [0], tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="unknown reproduction 'nope'"):
+        sweep.run_sweep("nope", [0], tmp_path)
+
+
 def test_failed_run_is_reported_and_retried_on_the_next_run(tmp_path, capsys):
     out = tmp_path / "sweep"
     out.mkdir()

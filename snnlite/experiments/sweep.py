@@ -25,6 +25,8 @@ Where tasks run: by default one after the other in this process. ``jobs > 1``: t
 worker processes on this machine (joblib, extra ``snnlite[dask]``); ``scheduler``: the
 workers of a Dask cluster (``tcp://host:port`` of a running ``dask scheduler``). Workers
 compile into Numba cache directories of their own (:mod:`~snnlite.experiments.sweep_worker`).
+Start Dask workers with one thread each (``dask worker ADDR --nworkers N --nthreads 1``): a
+task sends its printed output to a log file, which is per process, not per thread.
 A worker that dies loses only what it was running: Dask re-runs its task on another
 worker (up to its ``allowed-failures``); with ``jobs`` the process pool restarts and the
 unfinished tasks run again, at most ``retries`` times. Tasks still unfinished are reported
@@ -186,9 +188,9 @@ def _run_local(todo: list[dict], jobs: int, done: Callable, retries: int, log) -
             return
         except BrokenProcessPool as err:
             todo = [t for t in todo if not done.has(t)]
-            if attempt < retries:
-                log(f"a worker process died ({type(err).__name__}); running the "
-                    f"{len(todo)} unfinished task(s) again")
+            again = "running them again" if attempt < retries else "giving up"
+            log(f"a worker process died ({type(err).__name__}); {len(todo)} unfinished "
+                f"task(s), {again}")
 
 
 def _run_dask(todo: list[dict], scheduler: str, done: Callable, log) -> None:
