@@ -82,3 +82,29 @@ def test_shipped_k0_weights_reproduce_the_documented_accuracy(sample):
     assert abs(int((snn[-1] == y).sum()) - SAMPLE_SNN_CORRECT) <= 1
     with pytest.raises(ValueError, match="k="):
         load_pretrained(2)
+
+
+def test_quick_mode_trains_per_seed_and_full_mode_keeps_the_shipped_weights(tmp_path,
+                                                                            monkeypatch):
+    from snnlite.experiments import zou_mnist
+
+    calls = []
+
+    def fake_train(k, data, epochs, seed, progress=True):  # records the request, no training
+        calls.append((k, len(data[1]), epochs, seed))
+        return zou_lenet(k=k, rng=seed + 100), 1.0
+
+    monkeypatch.setattr(zou_mnist, "train_lenet", fake_train)
+    data = (np.zeros((7, 1, 28, 28), np.float32), np.zeros(7, np.int64))
+    model, seconds = zou_mnist._model(0, data, tmp_path, None, 5, False, quick=True)
+    assert calls == [(0, 7, 1, 5)] and seconds == 1.0
+    assert nn.load_metadata(tmp_path / "zou_lenet_k0_quick_seed5.npz")["n_train"] == 7
+    again, seconds = zou_mnist._model(0, data, tmp_path, None, 5, False, quick=True)
+    assert len(calls) == 1 and seconds is None  # cached per seed
+    np.testing.assert_array_equal(again.layers[0].weight.data, model.layers[0].weight.data)
+    zou_mnist._model(0, data, tmp_path, None, 6, False, quick=True)
+    assert calls[-1] == (0, 7, 1, 6)
+    shipped, seconds = zou_mnist._model(0, data, tmp_path, None, 5, False, quick=False)
+    assert len(calls) == 2 and seconds is None
+    np.testing.assert_array_equal(shipped.layers[0].weight.data,
+                                  load_pretrained(0).layers[0].weight.data)

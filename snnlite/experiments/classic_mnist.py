@@ -22,6 +22,7 @@ from ..analysis import count_ops
 from ..convert import DataNormalization, ThresholdBalancing
 from ..datasets import load_mnist, to_float
 from .models import lenet
+from .report import quick_subset, write_report
 
 __all__ = ["WEIGHTS", "load_pretrained", "train", "convert_all", "main"]
 
@@ -101,8 +102,7 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     x_train, _ = load_mnist("train")
     x_test, y_test = load_mnist("test")
     x_calib, x_test = to_float(x_train[:10000]), to_float(x_test)
-    if quick:
-        x_test, y_test = x_test[:1000], y_test[:1000]
+    x_test, y_test = quick_subset(x_test, y_test, quick)
     ann = nn.evaluate(model, x_test, y_test)["accuracy"]
     start = time.perf_counter()
     results = convert_all(model, x_calib, x_test, y_test, T=T, seed=seed)
@@ -120,10 +120,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
                      f"{report.total('sops'):.3g} SOPs/sample, ANN {report.total('macs'):.3g} "
                      f"MACs, energy efficiency {report.efficiency:.3g}x (45 nm model)")
     lines.append(f"\nseed {seed}; simulation and conversion took {seconds:.0f} s")
-    text = "\n".join(lines)
-    (out / "classic_mnist.md").write_text(text + "\n")
-    (out / "classic_mnist.json").write_text(json.dumps({"ann": ann, "steps": STEPS,
-                                                        "accuracy": rows}, indent=1))
+    text = write_report(out, "classic_mnist", "\n".join(lines),
+                        {"ann": ann, "steps": STEPS, "accuracy": rows})
     ax = plot.accuracy_vs_time({k: v[2] for k, v in results.items()}, reference={"ANN": ann})
     plot.savefig(ax, out / "accuracy_vs_T.png")
     print(text)

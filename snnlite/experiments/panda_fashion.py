@@ -34,6 +34,7 @@ from ..datasets import load_fashion_mnist, to_float
 from ..learn.agd import to_agd
 from ..neurons import LIF
 from .panda_models import build_vgg, describe
+from .report import write_json, write_report
 
 __all__ = ["SETTINGS", "main", "train_agd", "train_ann"]
 
@@ -215,7 +216,7 @@ def _report(results: dict, s: dict, total: float) -> str:
                                                           strict=True))
         lines.append(f"| {r['config']} | {_pct(r['ann_accuracy'])} | " + " | ".join(
             _pct(r["accuracy"][t]) for t in steps) + f" | {th} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
@@ -241,8 +242,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     results = {name: [] for name in runners}
     for name in studies:
         results[name] = runners[name](data, s)
-        (out / "panda_fashion.json").write_text(json.dumps(results, indent=1, default=str))
-    text = _report(results, s, time.perf_counter() - start)
-    (out / "panda_fashion.md").write_text(text)
+        write_json(out, "panda_fashion", results)
+    text = write_report(out, "panda_fashion", _report(results, s, time.perf_counter() - start),
+                        results)
     print(text)
     return results

@@ -15,7 +15,6 @@ training images scaled to [0, 1].
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -29,6 +28,7 @@ from ..analysis import count_ops
 from ..convert import QFFSConverter, qann_levels
 from ..datasets import load_fashion_mnist, load_mnist, to_float
 from .qffs_models import qffs_lenet, qffs_resnet, quantize
+from .report import cached, quick_subset, write_report
 
 __all__ = ["ABLATIONS", "ARCHS", "QANN_WEIGHTS", "Arch", "evaluate_snn", "load_qann", "main",
            "qann_predictions", "resnet_section", "train_qann"]
@@ -174,11 +174,7 @@ ABLATIONS = {  # name -> QFFSConverter options (Table 4 of the paper, in our wor
 
 def _cached(path: Path, make, template: nn.Sequential) -> nn.Sequential:
     """Load ``path`` into ``template`` if it exists, else ``make()`` and save it there."""
-    if path.exists():
-        return nn.load(template, path)
-    model = make()
-    nn.save(model, path)
-    return model
+    return cached(path, make, lambda p: nn.load(template, p), nn.save)
 
 
 def variants(out: Path, data, epochs: int = 2, seed: int = 0) -> dict:
@@ -265,13 +261,11 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     if "resnet" in archs:
         qann, meta = _qann("resnet", out, epochs, seed, retrain)
         x_test, y_test = _data("resnet", train=False)
-        n = 1000 if quick else len(y_test)
-        more, summary["resnet"] = resnet_section(qann, meta, x_test[:n], y_test[:n], T)
+        more, summary["resnet"] = resnet_section(qann, meta,
+                                                 *quick_subset(x_test, y_test, quick), T)
         lines += more
         rows["resnet"] = summary["resnet"]
-    text = "\n".join(lines)
-    (out / "qffs_mnist.md").write_text(text + "\n")
-    (out / "qffs_mnist.json").write_text(json.dumps(summary, indent=1))
+    text = write_report(out, "qffs_mnist", "\n".join(lines), summary)
     print(text)
     return rows
 
@@ -282,8 +276,7 @@ def _lenet_part(out: Path, epochs: int | None, seed: int, retrain: bool, T: int,
     qann, _ = _qann("lenet", out, epochs, seed, retrain)
     data = _data()
     x_test, y_test = data[2:]
-    if quick:
-        x_test, y_test = x_test[:1000], y_test[:1000]
+    x_test, y_test = quick_subset(x_test, y_test, quick)
     start = time.perf_counter()
     qann_acc = float((qann_predictions(qann, x_test) == y_test).mean())
     rows, main_run = {}, None

@@ -38,6 +38,7 @@ from ..datasets import load_fashion_mnist, load_mnist, to_float
 from ..learn.conv_stdp import ConvSTDP
 from ..learn.conv_stdp_net import SpikingConvNet, joint_features
 from ..learn.conv_stdp_stats import ActivityStats, energy_efficiency
+from .report import cached, write_report
 from .stdp_models import TOPOLOGIES, classifier, logical_depth, stdp_net
 
 __all__ = ["CONFIG", "PAPER", "build_nets", "compare_with_paper", "main", "run_conv",
@@ -93,16 +94,15 @@ def build_nets(data: tuple, out: Path, tag: str, seed: int = 0, retrain: bool = 
                         w_range=w_range)
 
     def train(net, file, layers, eta):
-        path = out / f"{tag}_{file}_weights.npz"
-        if path.exists() and not retrain:
-            return _load_net(net, path)
-        trainer = ConvSTDP(rng=seed, **dict(config["stdp"], eta=eta))
-        for index in layers:
-            trainer.fit_layer(net, index, x_tr, progress)
-        meta = {"stdp_seconds": sum(trainer.seconds_), "n_updates": trainer.n_updates_,
-                "n_stdp": len(x_tr), "seed": seed, "layers": list(layers)}
-        _save_net(net, path, meta)
-        return meta
+        def make():
+            trainer = ConvSTDP(rng=seed, **dict(config["stdp"], eta=eta))
+            for index in layers:
+                trainer.fit_layer(net, index, x_tr, progress)
+            return {"stdp_seconds": sum(trainer.seconds_), "n_updates": trainer.n_updates_,
+                    "n_stdp": len(x_tr), "seed": seed, "layers": list(layers)}
+
+        return cached(out / f"{tag}_{file}_weights.npz", make, lambda p: _load_net(net, p),
+                      lambda meta, p: _save_net(net, p, meta), retrain)
 
     eta = config["stdp"]["eta"]
     r2 = make("ResNet2", seed)
@@ -257,11 +257,8 @@ def _write(out: Path, dc: dict, rows: dict, meta: dict) -> str:
               f"{meta['n_train']} training / {meta['n_test']} test images per dataset; "
               "wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in meta["wall"].items())
               + "."]
-    text = "\n".join(lines)
-    (out / "stdp_mnist.md").write_text(text + "\n")
-    (out / "stdp_mnist.json").write_text(json.dumps({"diehl_cook": dc, "conv": rows,
-                                                     "meta": meta}, indent=1, default=str))
-    return text
+    return write_report(out, "stdp_mnist", "\n".join(lines),
+                        {"diehl_cook": dc, "conv": rows, "meta": meta})
 
 
 def _control(rows: dict) -> list[str]:

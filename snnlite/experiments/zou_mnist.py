@@ -24,13 +24,17 @@ from ..convert import ZouConverter
 from ..datasets import load_mnist, to_float
 from ..nn.io import META_KEY
 from ..nn.quant import TernaryConv2d, TernaryLinear, ternarize
+from .report import cached, quick_subset, write_report
 from .zou_models import count_spiking_neurons, zou_lenet
 
-__all__ = ["PAPER", "PRETRAINED", "evaluate", "load_pretrained", "main", "save_compact",
-           "stable_step", "train_lenet"]
+__all__ = ["PAPER", "PRETRAINED", "QUICK_TRAIN", "evaluate", "load_pretrained", "main",
+           "save_compact", "stable_step", "train_lenet"]
 
 #: Shipped compact weights (inside ``snnlite.data``) by quantization level ``k``.
 PRETRAINED = {0: "zou_lenet_mnist_k0.npz"}
+
+#: Training images (the first ones) of a ``quick`` run, which trains 1 epoch per level.
+QUICK_TRAIN = 5000
 
 #: The paper's LeNet/MNIST numbers (spec §5.1) for the comparison table.
 PAPER = {"accuracy_k0": 0.9945, "stable_step_k0": 4, "op_ratio": {0: 7.2, 1: 3.7, 2: 1.9},
@@ -141,44 +145,61 @@ def _write_table(out: Path, rows: dict, seed: int, n_test: int) -> str:
         f"k={k}: train {'cached' if r['train_seconds'] is None else round(r['train_seconds'])}"
         f" s, simulate {r['sim_seconds']:.0f} s"
         for k, r in rows.items()))
-    text = "\n".join(lines)
-    (out / "zou_mnist.md").write_text(text + "\n")
-    (out / "zou_mnist.json").write_text(json.dumps({str(k): {
+    return write_report(out, "zou_mnist", "\n".join(lines), {str(k): {
         "ann": r["ann"], "accuracy": r["accuracy"].tolist(), "stable_step": r["stable_step"],
         "spikes_per_neuron": r["spikes_per_neuron"], "neg_pos_ratio": r["neg_pos_ratio"],
-        "op_ratio": r["op_ratio"]} for k, r in rows.items()}, indent=1))
-    return text
+        "op_ratio": r["op_ratio"]} for k, r in rows.items()})
+
+
+def _model(k: int, data, out: Path, epochs: int | None, seed: int, retrain: bool,
+           quick: bool) -> tuple[nn.Sequential, float | None]:
+    """The LeNet of level ``k`` and its training seconds (None if not trained now).
+
+    Order: the model cached in ``out``; the shipped one (full runs without ``retrain`` or
+    ``epochs``); else trained (``epochs``, default 5, or 1 when ``quick``) and cached.
+    """
+    path = out / (f"zou_lenet_k{k}_quick_seed{seed}.npz" if quick else f"zou_lenet_k{k}.npz")
+    if not (path.exists() or retrain or quick or epochs is not None) and k in PRETRAINED:
+        return load_pretrained(k), None
+    n_epochs = epochs or (1 if quick else 5)
+    timing = {}
+
+    def make():
+        model, timing["seconds"] = train_lenet(k, data, n_epochs, seed)
+        return model
+
+    model = cached(path, make, lambda p: nn.load(zou_lenet(k=k, rng=seed), p),
+                   lambda m, p: nn.save(m, p, metadata={
+                       "k": k, "seed": seed, "epochs": n_epochs, "n_train": len(data[1]),
+                       "train_seconds": round(timing["seconds"])}), retrain)
+    return model, timing.get("seconds")
 
 
 def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = False,
-         T: int = 30, levels=(0, 1, 2), quick: bool = False) -> dict:
+         T: int = 30, levels=None, quick: bool = False) -> dict:
     """Train (or load), convert and simulate each ``k``; write the table and figures to ``out``.
 
-    A model cached in ``out`` (``zou_lenet_k<k>.npz``) is used unless ``retrain``; else,
-    without ``retrain`` or ``epochs``, the shipped weights of :data:`PRETRAINED` (k = 0);
-    else the model is trained (``epochs`` or 5 epochs) and cached. ``quick`` evaluates
-    1 000 test images only.
+    ``levels`` defaults to ``(0, 1, 2)``, or ``(0,)`` when ``quick``. A model cached in
+    ``out`` (``zou_lenet_k<k>.npz``) is used unless ``retrain``; else, without ``retrain``
+    or ``epochs``, the shipped weights of :data:`PRETRAINED` (k = 0); else the model is
+    trained (``epochs`` or 5 epochs) and cached. ``quick`` is a cheap run whose numbers
+    depend on ``seed``: each level is trained (``epochs`` or 1 epoch) on the first
+    :data:`QUICK_TRAIN` training images (cached as ``zou_lenet_k<k>_quick_seed<seed>.npz``)
+    and evaluated on the first 1 000 test images.
     """
     from .. import plot
 
     out.mkdir(parents=True, exist_ok=True)
+    levels = ((0,) if quick else (0, 1, 2)) if levels is None else levels
     x_train, y_train = load_mnist("train")
     x_test, y_test = load_mnist("test")
     data = (to_float(x_train), y_train)
-    x_test = to_float(x_test)
     if quick:
-        x_test, y_test = x_test[:1000], y_test[:1000]
+        data = (data[0][:QUICK_TRAIN], data[1][:QUICK_TRAIN])
+    x_test, y_test = quick_subset(to_float(x_test), y_test, quick)
     rows = {}
     for k in levels:
-        path = out / f"zou_lenet_k{k}.npz"
-        if path.exists() and not retrain:
-            model, seconds = nn.load(zou_lenet(k=k, rng=seed), path), None
-        elif k in PRETRAINED and not retrain and epochs is None:
-            model, seconds = load_pretrained(k), None
-        else:
-            model, seconds = train_lenet(k, data, epochs or 5, seed)
-            nn.save(model, path, metadata={"k": k, "seed": seed, "epochs": epochs or 5,
-                                           "train_seconds": round(seconds)})
+        model, seconds = _model(k, data, out, epochs, seed, retrain, quick)
         ann = nn.evaluate(model, x_test, y_test)["accuracy"]
         start = time.perf_counter()
         run = evaluate(model, x_test, y_test, T)

@@ -7,19 +7,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from zou_builders import CIFAR_VGG, mobilenet_block, zou_mobilenet, zou_vgg
 
 import snnlite.neurons.dynamic_threshold as dt_module
 from snnlite import nn
 from snnlite.analysis import count_ops
 from snnlite.convert.zou import ZouConverter, flat_layers
-from snnlite.experiments.zou_models import (
-    CIFAR_VGG,
-    count_spiking_neurons,
-    mobilenet_block,
-    zou_lenet,
-    zou_mobilenet,
-    zou_vgg,
-)
+from snnlite.experiments.zou_models import count_spiking_neurons, zou_lenet
 from snnlite.neurons import BurstEncoder, DynamicThreshold
 from snnlite.snn import SpikingNetwork
 
