@@ -264,10 +264,7 @@ class _Reader:
                               * np.ones_like(offset)):
             raise ValueError(f"node {name!r}: the constant input current (biases, v_leak) "
                              "varies within a channel; snnlite biases are per channel")
-        dtype = next((m.weight.data.dtype for m in modules if hasattr(m, "weight")),
-                     np.float32)
-        bias = per_channel.astype(dtype)
-        return synapse, bias
+        return synapse, per_channel  # float64; the layer casts it to the run's dtype
 
     def modules(self, ops: list[str], shape: tuple) -> tuple[list, tuple]:
         """snnlite ops for the NIR op nodes ``ops`` on inputs of ``shape``; output shape."""
