@@ -106,7 +106,10 @@ def test_if_import_conventions():
     net = from_nir(graph(node))
     assert type(net.layers[0].neuron) is IF and net.layers[0].neuron.reset == "zero"
     assert net.layers[0].synapse.layers[-1].scale == 2.0  # if_r="step": gain r
-    net = from_nir(graph(node), if_r="time", dt=0.25, if_spikes="multi", max_spikes=4)
+    with pytest.raises(ValueError, match="reset='subtract'"):
+        from_nir(graph(node), if_spikes="multi")  # Sinabs' multi-spike IF subtracts
+    net = from_nir(graph(node), if_r="time", dt=0.25, if_spikes="multi", reset="subtract",
+                   max_spikes=4)
     neuron = net.layers[0].neuron
     assert type(neuron) is MultiSpikeIF and neuron.max_spikes == 4
     assert net.layers[0].synapse.layers[-1].scale == 0.5  # gain r dt
@@ -191,6 +194,11 @@ def test_import_rejects_varying_thresholds_and_dilation():
                      edges=[("input", "c"), ("c", "n"), ("n", "output")], type_check=False)
     with pytest.raises(ValueError, match="dilation"):
         from_nir(g)
+
+
+def test_export_names_a_wrong_input_shape():
+    with pytest.raises(ValueError, match=r"input_shape"):
+        to_nir(one_layer(IF()), (3,))
 
 
 # --- the ops NIR brought, and the light core import --------------------------------------

@@ -23,8 +23,10 @@ which differs only when ``V`` lands exactly on the threshold), then ``V`` is set
 (``reset="zero"``, NIR's ``v_reset``, which must be 0) or reduced by the threshold
 (``reset="subtract"``, Sinabs). ``if_spikes="multi"`` reads an IF node as Sinabs' multi-spike
 neuron (:class:`~snnlite.neurons.MultiSpikeIF`, subtractive reset, at most ``max_spikes``
-spikes per step). On export ``r = 1 / (1 - alpha)`` so that both discretisations give
-``g = 1``, and ``tau`` is the one the chosen discretisation maps back to ``alpha``.
+spikes per step; Sinabs' own importer also bounds ``V`` below by ``-v_threshold``, which NIR
+does not state and snnlite does not do). On export ``r = 1 / (1 - alpha)``, so that both
+discretisations give ``g = 1``, and ``tau`` is the one the chosen discretisation maps back to
+``alpha``.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ class Conventions:
         if tau is None:  # IF
             gain = self._if_gain(node.r)
             if self.if_spikes == "multi":
+                if self.reset != "subtract":
+                    raise ValueError(f"node {name!r}: if_spikes='multi' resets by subtraction "
+                                     f"(Sinabs' IAF); pass reset='subtract', got {self.reset!r}")
                 return MultiSpikeIF(threshold, self.max_spikes), gain, 0.0
             return IF(threshold, reset=self.reset), gain, 0.0
         if tau <= 0:

@@ -157,7 +157,11 @@ class _Builder:
 
     def op_node(self, op: Module, shape: tuple, bias, where: str):
         """The NIR node of one linear op on inputs of ``shape``, and its output shape."""
-        out = tuple(op.forward(np.zeros((1,) + shape, np.float32)).shape[1:])
+        try:
+            out = tuple(op.forward(np.zeros((1,) + shape, np.float32)).shape[1:])
+        except ValueError as error:
+            raise ValueError(f"{where}: op {op!r} does not accept inputs of shape {shape} "
+                             f"(check input_shape): {error}") from error
         if isinstance(op, Linear):
             b = np.zeros(op.out_features, op.weight.data.dtype) if bias is None else bias
             return nir.Affine(weight=op.weight.data.copy(), bias=np.asarray(b).copy()), out

@@ -107,6 +107,7 @@ class _Reader:
                 raise ValueError(f"node {name!r} ({kind}) has no snnlite equivalent")
         self.input = self._single(nir.Input)
         self.output = self._single(nir.Output)
+        self.order = self.topological()
 
     def _single(self, kind) -> str:
         names = [n for n, node in self.graph.nodes.items() if isinstance(node, kind)]
@@ -128,8 +129,9 @@ class _Reader:
         if name == self.input or len(after) != 1:
             return None
         node = self.graph.nodes[after[0]]
-        if isinstance(node, nir.Scale) and np.all(node.scale == node.scale.flat[0]):
-            return float(node.scale.flat[0])
+        scale = np.asarray(getattr(node, "scale", np.nan), np.float64)
+        if isinstance(node, nir.Scale) and np.all(scale == scale.flat[0]):
+            return float(scale.flat[0])
         return None
 
     def term(self, start: str) -> tuple[str, list[str]]:
@@ -167,8 +169,7 @@ class _Reader:
             if len(found) not in (1, 2):
                 raise ValueError(f"node {name!r} has {len(found)} inputs; snnlite sums at most "
                                  f"two (a residual block)")
-            order = self.topological()
-            found.sort(key=lambda t: order[t[0]], reverse=True)  # main input first
+            found.sort(key=lambda t: self.order[t[0]], reverse=True)  # main input first
             terms[name] = found
             chain.insert(0, name)
             name = found[0][0]
@@ -179,20 +180,19 @@ class _Reader:
         return SpikingNetwork(self.layers(chain, terms))
 
     def topological(self) -> dict:
-        if not hasattr(self, "_order"):
-            order, ready, seen = {}, [self.input], set()
-            while ready:
-                name = ready.pop()
-                order[name] = len(order)
-                for nxt in self.succ[name]:
-                    seen.add((name, nxt))
-                    if all((p, nxt) in seen for p in self.pred[nxt]):
-                        ready.append(nxt)
-            if len(order) != len(self.graph.nodes):
-                raise ValueError("the graph has a cycle or nodes unreachable from its input; "
-                                 "snnlite networks are feed-forward")
-            self._order = order
-        return self._order
+        """Node name -> position in a topological order from the input (Kahn's algorithm)."""
+        order, ready, seen = {}, [self.input], set()
+        while ready:
+            name = ready.pop()
+            order[name] = len(order)
+            for nxt in self.succ[name]:
+                seen.add((name, nxt))
+                if all((p, nxt) in seen for p in self.pred[nxt]):
+                    ready.append(nxt)
+        if len(order) != len(self.graph.nodes):
+            raise ValueError("the graph has a cycle or nodes unreachable from its input; "
+                             "snnlite networks are feed-forward")
+        return order
 
     def layers(self, chain: list[str], terms: dict) -> list:
         """Build the layers in chain order; a two-input population closes a Residual."""
