@@ -31,7 +31,8 @@ def cnn(reset, seed):
         SpikingLayer(nn.Sequential(nn.SumPool2d(2, stride=1), nn.Flatten(),
                                    nn.Linear(6, 8, bias=False, rng=rng)),
                      MultiSpikeIF(0.8, max_spikes=3)),
-        SpikingLayer(nn.Linear(8, 3, rng=rng), IF(reset=reset))]), (2, 8, 8)
+        SpikingLayer(nn.Linear(8, 3, rng=rng), IF(reset=reset)),
+        Reshape(nn.Flatten())]), (2, 8, 8)
 
 
 def resnet(reset, seed):
@@ -107,3 +108,47 @@ def test_round_trip_keeps_neurons_and_parameters():
             assert b.bias is None
         else:
             np.testing.assert_array_equal(a.bias, b.bias)
+
+
+def random_network(seed):
+    """A random MLP: IF / LIF / multi-spike IF layers with random resets, thresholds, biases
+    and amplitudes, residual blocks (also as the first layer), maybe a readout."""
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(3, 9))
+
+    def neuron():
+        kind, reset = rng.integers(3), ["subtract", "zero"][rng.integers(2)]
+        th = float(rng.uniform(0.3, 1.5))
+        if kind == 0:
+            return IF(th, reset=reset)
+        if kind == 1:
+            return LIF(alpha=float(rng.uniform(0.5, 1.0)), threshold=th, reset=reset)
+        return MultiSpikeIF(th, max_spikes=int(rng.integers(1, 5)))
+
+    def layer(n_in, n_out):
+        return SpikingLayer(nn.Linear(n_in, n_out, bias=bool(rng.integers(2)), rng=rng),
+                            neuron(), amplitude=float(rng.choice([1.0, 0.5, 2.0])))
+
+    layers, n = [], width
+    for _ in range(int(rng.integers(1, 5))):
+        if rng.random() < 0.4:
+            branch = [layer(n, n) for _ in range(int(rng.integers(1, 3)))]
+            shortcut = nn.Linear(n, n, rng=rng) if rng.random() < 0.5 else None
+            layers.append(Residual(branch, shortcut))
+        else:
+            m = int(rng.integers(3, 9))
+            layers.append(layer(n, m))
+            n = m
+    if rng.random() < 0.5:
+        layers.append(Readout(nn.Linear(n, 3, rng=rng)))
+    return SpikingNetwork(layers), (width,)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_round_trip_of_random_networks(seed, tmp_path):
+    net, shape = random_network(seed)
+    back = from_nir(to_nir(net, shape, path=tmp_path / "random.nir"))
+    again = from_nir(tmp_path / "random.nir")
+    x = np.random.default_rng(seed).random((4,) + shape).astype(np.float32) * 2
+    assert_same_run(net, back, x)
+    assert_same_run(net, again, x, dtype=np.float64)

@@ -159,7 +159,8 @@ class _Reader:
         if len(self.pred[self.output]) != 1:
             raise ValueError(f"the output node must have one input, got {self.pred[self.output]}")
         last, tail = self.term(self.pred[self.output][0])
-        if tail or last == self.input:
+        flatten = all(isinstance(self.graph.nodes[op], nir.Flatten) for op in tail)
+        if not flatten or last == self.input:  # (the network's outputs are flat anyway)
             raise ValueError("the graph's output must be a neuron population (IF, LIF, or an "
                              f"I readout), got ops {tail} after {last!r}")
         chain, terms = [], {}
