@@ -16,6 +16,7 @@ from snnlite.nir import Conventions, from_nir, to_nir  # noqa: E402
 from snnlite.snn import (  # noqa: E402
     CountReadout,
     EventMaxPool,
+    LeakyReadout,
     Readout,
     SpikingLayer,
     SpikingNetwork,
@@ -115,6 +116,25 @@ def test_if_import_conventions():
     assert net.layers[0].synapse.layers[-1].scale == 0.5  # gain r dt
 
 
+def test_li_node_becomes_a_leaky_readout():
+    """NIR LI, Euler: V[t] = (1 - h) V[t-1] + h (v_leak + r I[t]), h = dt / tau, no spikes."""
+    node = nir.LI(tau=np.array([0.01]), r=np.array([4.0]), v_leak=np.array([0.5]))
+    net = from_nir(graph(node), dt=1e-3)
+    layer = net.layers[0]
+    assert type(layer) is LeakyReadout and layer.alpha == pytest.approx(0.9)
+    x = np.random.default_rng(0).random((30, 1, 1))
+    v, expected = 0.0, []
+    for i in x[:, 0, 0]:
+        v = 0.9 * v + 0.1 * (0.5 + 4.0 * i)
+        expected.append(v)
+    for engine in ("layer", "step"):
+        out = net.run(x, T=30, encoder=None, dtype=np.float64, engine=engine).outputs
+        np.testing.assert_allclose(out[:, 0, 0], expected, rtol=1e-12)
+    g = to_nir(SpikingNetwork([LeakyReadout(nn.Linear(2, 2, rng=0), alpha=0.8)]), (2,), dt=1e-3)
+    np.testing.assert_allclose(g.nodes["layer0"].tau, 5e-3, rtol=1e-12)
+    np.testing.assert_allclose(g.nodes["layer0"].r, 5.0, rtol=1e-12)
+
+
 def test_metadata_is_read_back_and_explicit_arguments_win():
     net = one_layer(MultiSpikeIF(0.5, max_spikes=6))
     g = to_nir(net, (2,))
@@ -170,7 +190,6 @@ def test_export_errors_name_the_layer_and_reason(network, match):
 
 
 @pytest.mark.parametrize("node, match", [
-    (nir.LI(tau=np.array([0.01]), r=np.array([1.0]), v_leak=np.array([0.0])), "leak"),
     (nir.CubaLIF(tau_syn=np.array([0.01]), tau_mem=np.array([0.01]), r=np.array([1.0]),
                  v_leak=np.array([0.0]), v_threshold=np.array([1.0])), "tau_syn"),
     (lif_node(v_reset=0.2), "v_reset"),

@@ -9,7 +9,14 @@ nir = pytest.importorskip("nir")
 from snnlite import nn  # noqa: E402
 from snnlite.neurons import IF, LIF, MultiSpikeIF  # noqa: E402
 from snnlite.nir import from_nir, to_nir  # noqa: E402
-from snnlite.snn import Readout, Reshape, Residual, SpikingLayer, SpikingNetwork  # noqa: E402
+from snnlite.snn import (  # noqa: E402
+    LeakyReadout,
+    Readout,
+    Reshape,
+    Residual,
+    SpikingLayer,
+    SpikingNetwork,
+)
 
 
 def mlp(reset, seed):
@@ -18,7 +25,7 @@ def mlp(reset, seed):
         SpikingLayer(nn.Linear(6, 12, rng=rng), IF(0.9, reset=reset)),
         SpikingLayer(nn.Linear(12, 10, rng=rng), LIF(alpha=0.8, threshold=0.6, reset=reset),
                      amplitude=0.7),
-        Readout(nn.Linear(10, 4, rng=rng))]), (6,)
+        LeakyReadout(nn.Linear(10, 4, rng=rng), alpha=0.9)]), (6,)
 
 
 def cnn(reset, seed):

@@ -15,6 +15,7 @@ snnlite                                     NIR
 ``IF``, ``LIF`` (no refractory period)      ``IF``, ``LIF``
 ``MultiSpikeIF``                            ``IF`` (Sinabs' multi-spike reading)
 ``Readout`` (integrates, never resets)      ``I`` (integrator)
+``LeakyReadout`` (leaks, never resets)      ``LI`` (leaky integrator)
 ``Residual``                                two edges into the post-addition population
 ==========================================  ==============================================
 
@@ -24,7 +25,7 @@ one maps to the other (the step ``dt``, forward Euler or exact decay, reset to z
 subtraction, the meaning of ``r`` for IF nodes, single or multi-spike IF) is set by
 :class:`Conventions`, whose module docstring writes the maps out. Everything else raises a
 ``ValueError`` naming the layer or node and the reason (QFFS neurons, dynamic thresholds,
-event max-pooling, burst encoders, LI and CubaLIF nodes, ...).
+event max-pooling, burst encoders, CubaLIF nodes, ...).
 
 ``import snnlite`` never imports this module; it needs the ``nir`` package.
 """

@@ -14,6 +14,7 @@ the gain on the synaptic current, ``b`` a constant current, ``alpha`` the decay 
         "euler":  alpha = 1 - dt / tau       g = r dt / tau        b = v_leak dt / tau
         "exact":  alpha = exp(-dt / tau)     g = r (1 - alpha)     b = v_leak (1 - alpha)
     NIR IF   dv/dt = r I            ->  IF (or MultiSpikeIF): V[t] = V[t-1] + g I[t]
+    NIR LI   as LIF, no spikes      ->  LeakyReadout: V[t] = alpha V[t-1] + g I[t] + b
     NIR I    dv/dt = r I            ->  Readout (a non-spiking integrator, never reset)
         if_r="step":  g = r        (r = 1 adds the input once per step: Norse, Sinabs, snnTorch)
         if_r="time":  g = r dt     (the continuous equation: r = 1 / dt adds it once)
@@ -100,12 +101,11 @@ class Conventions:
 
         ``gain`` is a float or an array of the population shape (a per-neuron ``r``).
         """
-        tau = _uniform(node, "tau", name) if hasattr(node, "tau") else None
         threshold = _uniform(node, "v_threshold", name)
         if _uniform(node, "v_reset", name) != 0.0:
             raise ValueError(f"node {name!r}: v_reset must be 0 (snnlite resets to 0 or "
                              f"subtracts the threshold), got {node.v_reset.ravel()[0]!r}")
-        if tau is None:  # IF
+        if not hasattr(node, "tau"):  # IF
             gain = self._if_gain(node.r)
             if self.if_spikes == "multi":
                 if self.reset != "subtract":
@@ -113,6 +113,12 @@ class Conventions:
                                      f"(Sinabs' IAF); pass reset='subtract', got {self.reset!r}")
                 return MultiSpikeIF(threshold, self.max_spikes), gain, 0.0
             return IF(threshold, reset=self.reset), gain, 0.0
+        alpha, gain, constant = self.leaky(node, name)
+        return LIF(alpha=alpha, threshold=threshold, reset=self.reset), gain, constant
+
+    def leaky(self, node, name: str):
+        """``(alpha, gain, constant)`` of a NIR LIF or LI node (the module docstring's map)."""
+        tau = _uniform(node, "tau", name)
         if tau <= 0:
             raise ValueError(f"node {name!r}: tau must be > 0, got {tau!r}")
         if self.discretisation == "euler":
@@ -125,8 +131,7 @@ class Conventions:
             alpha = math.exp(-self.dt / tau)
             step = 1.0 - alpha
         leak = _uniform(node, "v_leak", name)
-        return (LIF(alpha=alpha, threshold=threshold, reset=self.reset),
-                _snap(np.asarray(node.r, np.float64) * step), leak * step)
+        return alpha, _snap(np.asarray(node.r, np.float64) * step), leak * step
 
     def _if_gain(self, r):
         r = np.asarray(r, np.float64)

@@ -16,6 +16,7 @@ from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d, SumPool2d
 from ..nn.scale import Scale
 from ..snn.layers import Readout, Reshape, SpikingLayer
+from ..snn.leaky_readout import LeakyReadout
 from ..snn.network import SpikingNetwork
 from ..snn.residual import Residual
 from .conventions import DEFAULTS, Conventions
@@ -43,7 +44,8 @@ def to_nir(network: SpikingNetwork, input_shape, *, dt: float = DEFAULTS.dt,
     network : SpikingNetwork
         Layers: :class:`~snnlite.snn.SpikingLayer` with an IF, LIF or MultiSpikeIF neuron,
         :class:`~snnlite.snn.Residual` blocks of those, :class:`~snnlite.snn.Reshape` of
-        ``nn.Flatten``, and a final :class:`~snnlite.snn.Readout`; synapses of
+        ``nn.Flatten``, and a final :class:`~snnlite.snn.Readout` (NIR ``I``) or
+        :class:`~snnlite.snn.LeakyReadout` (NIR ``LI``); synapses of
         ``nn.Linear``, ``nn.Conv2d``, ``nn.AvgPool2d``, ``nn.SumPool2d``, ``nn.Flatten`` and
         ``nn.Scale`` (also inside ``nn.Sequential``).
     input_shape : tuple of int
@@ -125,7 +127,7 @@ class _Builder:
             return self.residual(layer, src, shape)
         if isinstance(layer, Reshape):
             return self.ops(f"{layer.name}", [layer.op], src, shape)
-        if type(layer) not in (SpikingLayer, Readout):
+        if type(layer) not in (SpikingLayer, Readout, LeakyReadout):
             raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) has no NIR "
                              f"export; supported: SpikingLayer, Readout, Residual, Reshape")
         src, shape = self.synapse(layer, src, shape)
@@ -197,6 +199,9 @@ class _Builder:
 
     def neuron_node(self, layer, shape: tuple):
         full = lambda value: np.full(shape, float(value))  # noqa: E731
+        if isinstance(layer, LeakyReadout) and layer.alpha < 1.0:
+            tau, r = self.conv.lif_parameters(layer.alpha)
+            return nir.LI(tau=full(tau), r=full(r), v_leak=full(0.0))
         if isinstance(layer, Readout):
             return nir.I(r=full(self.conv.if_r_value()))
         neuron, where = layer.neuron, f"layer {layer.name!r}"

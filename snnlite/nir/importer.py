@@ -14,6 +14,7 @@ from ..nn.module import Sequential
 from ..nn.pool import AvgPool2d, SumPool2d
 from ..nn.scale import Scale
 from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..snn.leaky_readout import LeakyReadout
 from ..snn.network import SpikingNetwork
 from ..snn.residual import Residual
 from .conventions import DEFAULTS, Conventions
@@ -22,10 +23,9 @@ __all__ = ["from_nir"]
 
 _OPS = (nir.Affine, nir.Linear, nir.Conv2d, nir.SumPool2d, nir.AvgPool2d, nir.Flatten,
         nir.Scale)
-_NEURONS = (nir.IF, nir.LIF, nir.I)
+_NEURONS = (nir.IF, nir.LIF, nir.I, nir.LI)
+_READOUTS = (nir.I, nir.LI)
 _WHY_NOT = {
-    "LI": "snnlite's Readout integrates without leak (NIR's I node); a leaky integrator "
-          "readout has no snnlite layer",
     "CubaLIF": "current-based synapses (tau_syn) have no snnlite neuron",
     "CubaLI": "current-based synapses (tau_syn) have no snnlite layer",
     "Delay": "snnlite layers have no synaptic delays",
@@ -60,12 +60,13 @@ def from_nir(graph_or_path, *, dt: float | None = None, discretisation: str | No
         current ``v_leak`` as the layer's per-channel bias, a gain other than 1 as a trailing
         ``nn.Scale``; an ``I`` node as the final :class:`~snnlite.snn.Readout`; a population
         with two incoming edges as a :class:`~snnlite.snn.Residual` block; a uniform
-        ``Scale`` that is a population's only successor as that layer's spike amplitude.
+        ``Scale`` that is a population's only successor as that layer's spike amplitude; an
+        ``LI`` node as a final :class:`~snnlite.snn.LeakyReadout`.
 
     Raises
     ------
     ValueError
-        For a node snnlite cannot simulate (LI, CubaLIF, Delay, Conv1d, dilation, parameters
+        For a node snnlite cannot simulate (CubaLIF, Delay, Conv1d, dilation, parameters
         that vary across a population, a sum into a non-neuron node, branches that do not
         rejoin, ...), naming the node and the reason.
     """
@@ -162,7 +163,7 @@ class _Reader:
         flatten = all(isinstance(self.graph.nodes[op], nir.Flatten) for op in tail)
         if not flatten or last == self.input:  # (the network's outputs are flat anyway)
             raise ValueError("the graph's output must be a neuron population (IF, LIF, or an "
-                             f"I readout), got ops {tail} after {last!r}")
+                             f"I or LI readout), got ops {tail} after {last!r}")
         chain, terms = [], {}
         name = last
         while name != self.input:
@@ -231,14 +232,19 @@ class _Reader:
     def layer(self, name: str, ops: list[str], in_shape: tuple, is_last: bool):
         node, conv = self.graph.nodes[name], self.conventions(name)
         modules, out_shape = self.modules(ops, in_shape)
+        if isinstance(node, _READOUTS) and not is_last:
+            raise ValueError(f"node {name!r}: an {type(node).__name__} node becomes a snnlite "
+                             "readout and must be the last population")
         if isinstance(node, nir.I):
-            if not is_last:
-                raise ValueError(f"node {name!r}: an I (integrator) node becomes snnlite's "
-                                 "Readout and must be the last population")
             neuron, gain, constant = None, conv.integrator_gain(node), 0.0
+        elif isinstance(node, nir.LI):
+            alpha, gain, constant = conv.leaky(node, name)
+            neuron = None
         else:
             neuron, gain, constant = conv.neuron(node, name)
         synapse, bias = self.synapse(modules, in_shape, gain, constant, name)
+        if isinstance(node, nir.LI):
+            return LeakyReadout(synapse, alpha, bias=bias, name=name), out_shape
         if neuron is None:
             return Readout(synapse, bias=bias, name=name), out_shape
         amplitude = self.amplitude(name)
