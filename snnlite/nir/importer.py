@@ -63,6 +63,26 @@ def from_nir(graph_or_path, *, dt: float | None = None, discretisation: str | No
         ``Scale`` that is a population's only successor as that layer's spike amplitude; an
         ``LI`` node as a final :class:`~snnlite.snn.LeakyReadout`.
 
+    Notes
+    -----
+    With the defaults a NIR LIF node (``tau dv/dt = v_leak - v + r I``) becomes the forward
+    Euler step ``V[t] = (1 - dt/tau) V[t-1] + (dt/tau) (r I[t] + v_leak)``, spiking when
+    ``V >= v_threshold`` and resetting to 0; an IF node ``V[t] = V[t-1] + r I[t]``. The
+    other choices are written out in :mod:`snnlite.nir.conventions`.
+
+    Examples
+    --------
+    >>> import numpy as np, nir
+    >>> graph = nir.NIRGraph.from_list(
+    ...     nir.Affine(weight=np.ones((1, 1)), bias=np.zeros(1)),
+    ...     nir.LIF(tau=np.array([1e-3]), r=np.array([10.0]), v_leak=np.array([0.0]),
+    ...             v_threshold=np.array([1.0])))
+    >>> net = from_nir(graph, dt=1e-4)   # alpha = 1 - dt / tau = 0.9, gain r dt / tau = 1
+    >>> net.layers[0].neuron.alpha
+    0.9
+    >>> net.run(np.array([[0.5]]), T=4).outputs[:, 0, 0].tolist()   # V: 0.5, 0.95, 1.355
+    [0, 0, 1, 1]
+
     Raises
     ------
     ValueError
