@@ -215,6 +215,31 @@ def test_import_rejects_varying_thresholds_and_dilation():
         from_nir(g)
 
 
+def test_import_rejects_overlapping_residual_blocks():
+    """a -> b -> c with skips a -> c and b -> d: two blocks that share b."""
+    def if_node():
+        return nir.IF(r=np.ones(2), v_threshold=np.ones(2))
+
+    def affine():
+        return nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.zeros(2, np.float32))
+
+    nodes = {"input": nir.Input(input_type=np.array([2])), "output": nir.Output(
+        output_type=np.array([2]))}
+    edges = [("input", "wa"), ("wa", "a"), ("d", "output")]
+    for prev, name in (("a", "b"), ("b", "c"), ("c", "d")):
+        edges += [(prev, f"w{name}"), (f"w{name}", name)]
+    edges += [("a", "c"), ("b", "d")]
+    for name in "abcd":
+        nodes[name], nodes[f"w{name}"] = if_node(), affine()
+    g = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+    with pytest.raises(ValueError, match="inside another residual block"):
+        from_nir(g)
+    edges.remove(("b", "d"))  # one block a -> [b, c]: imported
+    net = from_nir(nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    assert [type(layer).__name__ for layer in net.layers] == ["SpikingLayer", "Residual",
+                                                                "SpikingLayer"]
+
+
 def test_export_names_a_wrong_input_shape():
     with pytest.raises(ValueError, match=r"input_shape"):
         to_nir(one_layer(IF()), (3,))

@@ -229,6 +229,9 @@ class _Reader:
                 layers.append(layer)
                 continue
             block_in, skip_ops = skip[0]
+            if index[block_in] is None:
+                raise ValueError(f"node {name!r}: its skip input {block_in!r} lies inside "
+                                 "another residual block; snnlite blocks do not overlap")
             start = index[block_in] + 1
             branch = layers[start:] + [layer]
             if any(type(b) is not SpikingLayer for b in branch):
@@ -236,6 +239,7 @@ class _Reader:
                                  "spiking layers without nested blocks or readouts")
             shortcut = self.shortcut(skip_ops, shapes[block_in], shapes[name], name)
             layers[start:] = [Residual(branch, shortcut, name=f"{name}.block")]
+            index.update({b.name: None for b in branch})  # no longer a block boundary
             index[name] = start
         return layers
 
