@@ -12,6 +12,7 @@ from .burst_encoder import BurstEncoder
 from .dynamic_threshold import DynamicThreshold
 from .if_neuron import IF
 from .lif import LIF
+from .multispike_if import MultiSpikeIF
 from .qffs import QFFS
 
-__all__ = ["IF", "LIF", "QFFS", "BurstEncoder", "DynamicThreshold", "Neuron"]
+__all__ = ["IF", "LIF", "MultiSpikeIF", "QFFS", "BurstEncoder", "DynamicThreshold", "Neuron"]

@@ -16,9 +16,10 @@ from .lsq import LSQ
 from .module import Module, Parameter, Sequential
 from .norm import BatchNorm, BatchNorm1d, BatchNorm2d
 from .optim import SGD, Adam, Optimizer
-from .pool import AvgPool2d, MaxPool2d
+from .pool import AvgPool2d, MaxPool2d, SumPool2d
 from .quant import MedianQuant, TernaryConv2d, TernaryLinear, ternarize
 from .residual import ResidualBlock
+from .scale import Scale
 from .schedules import CosineLR, ExponentialLR, LRScheduler, StepLR
 from .stochmax import StochMax, StochMaxLoss, stochmax_loss, stochmax_probs
 from .train import History, evaluate, fit, predict
@@ -27,6 +28,7 @@ __all__ = [
     "ClippedReLU", "Flatten", "Linear", "Module", "Parameter", "ReLU", "Sequential",
     "log_softmax", "softmax_cross_entropy",
     "AvgPool2d", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "MaxPool2d",
+    "Scale", "SumPool2d",
     "SGD", "Adam", "Optimizer", "CosineLR", "ExponentialLR", "LRScheduler", "StepLR",
     "History", "batches", "evaluate", "fit", "load", "load_metadata", "predict", "save",
     "LSQ", "ResidualBlock", "BackRes", "ChannelSelect", "shallow_clone",

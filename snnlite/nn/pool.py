@@ -7,7 +7,7 @@ import numpy as np
 from .im2col import as_pair, output_size, pad2d, window_slices
 from .module import Module
 
-__all__ = ["AvgPool2d", "MaxPool2d"]
+__all__ = ["AvgPool2d", "MaxPool2d", "SumPool2d"]
 
 
 def _sum(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -61,28 +61,55 @@ class AvgPool2d(_Pool2d):
             raise ValueError(f"padding must be at most half the kernel {self.kernel_size}, "
                              f"got {self.padding}")
 
-    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+    def _window_sum(self, x: np.ndarray, train: bool) -> np.ndarray:
         (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, self._out_hw(x)
         xp = pad2d(x, self.padding)
         dtype = np.result_type(x.dtype, np.float32)
         # the window sum is separable: add the kh rows of each window first (contiguous
         # rows), then the kw columns of that smaller array: kh + kw adds instead of kh * kw
         rows = _sum([xp[..., i:i + sh * (oh - 1) + 1:sh, :] for i in range(kh)], dtype)
-        y = _sum([rows[..., j:j + sw * (ow - 1) + 1:sw] for j in range(kw)], dtype)
         if train:
             self._x_shape = x.shape
-        return np.divide(y, kh * kw, out=y)
+        return _sum([rows[..., j:j + sw * (ow - 1) + 1:sw] for j in range(kw)], dtype)
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        y = self._window_sum(x, train)
+        return np.divide(y, self.kernel_size[0] * self.kernel_size[1], out=y)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
+        return self._scatter(grad / (self.kernel_size[0] * self.kernel_size[1]))
+
+    def _scatter(self, share: np.ndarray) -> np.ndarray:
+        """Add each window's ``share`` to the inputs of that window (the backward pass)."""
         (ph, pw), (h, w) = self.padding, self._x_shape[2:]
-        dxp = np.zeros(self._x_shape[:2] + (h + 2 * ph, w + 2 * pw), grad.dtype)
-        share = grad / (self.kernel_size[0] * self.kernel_size[1])
-        for _, _, rows, cols in window_slices(self.kernel_size, self.stride, grad.shape[2:]):
+        dxp = np.zeros(self._x_shape[:2] + (h + 2 * ph, w + 2 * pw), share.dtype)
+        for _, _, rows, cols in window_slices(self.kernel_size, self.stride, share.shape[2:]):
             dxp[..., rows, cols] += share
         return dxp[:, :, ph:ph + h, pw:pw + w]
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, padding={self.padding}"
+
+
+class SumPool2d(AvgPool2d):
+    """Sum over each ``kh x kw`` window: ``y = sum_{i,j} xp[..., s*h + i, s*w + j]``.
+
+    The pooling of Sinabs and of NIR's ``SumPool2d`` node; ``kh * kw`` times
+    :class:`AvgPool2d` (same parameters, shapes and padding rule), computed without the
+    division so that summed spikes stay exact integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> SumPool2d(2)(np.ones((1, 1, 4, 4), np.float32))[0, 0].tolist()
+    [[4.0, 4.0], [4.0, 4.0]]
+    """
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        return self._window_sum(x, train)
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return self._scatter(grad)
 
 
 class MaxPool2d(_Pool2d):

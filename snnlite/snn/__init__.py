@@ -4,6 +4,7 @@ from .context import SpikeCounts
 from .count_readout import CountReadout
 from .encoding import ConstantInput, analog, bernoulli, latency, poisson, regular
 from .layers import Readout, Reshape, SpikingLayer, split_bias
+from .leaky_readout import LeakyReadout
 from .maxpool import EventMaxPool
 from .network import SpikingNetwork
 from .residual import Residual
@@ -11,7 +12,7 @@ from .result import SimulationResult
 
 __all__ = [
     "ConstantInput", "CountReadout", "Readout", "Reshape", "Residual", "SimulationResult",
-    "SpikeCounts",
+    "LeakyReadout", "SpikeCounts",
     "SpikingLayer", "SpikingNetwork", "analog", "bernoulli", "latency", "poisson", "regular",
     "split_bias",
     "EventMaxPool",
