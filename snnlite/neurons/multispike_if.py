@@ -21,14 +21,46 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_dtype, check_float, n_neurons, scan_buffers
+from snnlite.neurons.base import (
+    Neuron,
+    check_dtype,
+    check_float,
+    in_dtype_of,
+    n_neurons,
+    scan_buffers,
+)
 
-__all__ = ["MultiSpikeIF"]
+__all__ = ["MultiSpikeIF", "multispike_if_step"]
+
+
+@njit(inline="always")
+def multispike_if_step(v, i, threshold, max_spikes):
+    """One multi-spike IF step of one neuron (B9 with up to ``n`` spikes): written once.
+
+    Parameters
+    ----------
+    v, i : float
+        Membrane potential before the step and input current ``I(t)``.
+    threshold : float
+        ``th`` (in ``v``'s dtype).
+    max_spikes : int
+        ``n``, the most spikes per step.
+
+    Returns
+    -------
+    v_pre, v, z
+        Potential before the reset, potential after the step, number of spikes.
+    """
+    v_pre = in_dtype_of(v + i, v)  # integrate
+    z = 0
+    if v_pre >= threshold:  # z = min(floor(V / th), n)
+        z = min(int(math.floor(v_pre / threshold)), max_spikes)
+    return v_pre, in_dtype_of(v_pre - threshold * z, v), z  # subtract th once per spike
 
 
 @njit
-def _multispike_if_scan(current, v, threshold, max_spikes, spikes, trace):
-    """Advance multi-spike IF neurons over ``T`` steps, in place.
+def _multispike_if_scan(current, v, threshold, max_spikes, spikes, trace, trace_pre):
+    """Advance multi-spike IF neurons over ``T`` steps (:func:`multispike_if_step`), in place.
 
     Parameters
     ----------
@@ -42,20 +74,19 @@ def _multispike_if_scan(current, v, threshold, max_spikes, spikes, trace):
         ``n``, the most spikes per step.
     spikes : (T, N) int8 array
         Output: the number of spikes of each neuron at each step.
-    trace : (T, N) float array or (0, N) array
-        Membrane potential after each step (after reset); zero rows means "not recorded".
+    trace, trace_pre : (T, N) float arrays or (0, N) arrays
+        Membrane potential after / before the reset of each step; zero rows means "not
+        recorded".
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
-        for i in range(current.shape[1]):
-            v[i] += current[t, i]  # integrate
-            z = 0
-            if v[i] >= threshold:  # z = min(floor(V / th), n)
-                z = min(int(math.floor(v[i] / threshold)), max_spikes)
-                v[i] -= threshold * z  # subtract th once per spike
-            spikes[t, i] = z
+        for n in range(current.shape[1]):
+            v_pre, v[n], spikes[t, n] = multispike_if_step(v[n], current[t, n], threshold,
+                                                           max_spikes)
             if record:
-                trace[t, i] = v[i]
+                trace[t, n] = v[n]
+            if record_pre:
+                trace_pre[t, n] = v_pre
 
 
 class MultiSpikeIF(Neuron):
@@ -111,9 +142,8 @@ class MultiSpikeIF(Neuron):
         n = n_neurons(batch, shape)
         return {"v": np.full(n, self.v_init, dtype=check_dtype(dtype))}
 
-    def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
-    ) -> np.ndarray:
+    def scan(self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+             trace_pre: np.ndarray | None = None) -> np.ndarray:
         """Advance over ``T`` steps; ``state`` is updated in place.
 
         Parameters
@@ -124,15 +154,17 @@ class MultiSpikeIF(Neuron):
             ``{"v": (N,) float}`` from :meth:`init_state`.
         trace : (T, N) float array, optional
             If given, receives the membrane potential after each step (after reset).
+        trace_pre : (T, N) float array, optional
+            If given, receives the membrane potential before the reset of each step.
 
         Returns
         -------
         spikes : (T, N) int8 array, the number of spikes per step in ``[0, max_spikes]``
         """
-        current, spikes, trace = scan_buffers(current, state, trace, "v")
+        current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
         v = state["v"]
         _multispike_if_scan(current, v, v.dtype.type(self.threshold), self.max_spikes,
-                            spikes, trace)
+                            spikes, trace, trace_pre)
         return spikes
 
     def rate(self, current) -> np.ndarray:

@@ -23,11 +23,12 @@ from kernels import python
 
 from snnlite import nn
 from snnlite.learn.bptt import Spiking
-from snnlite.neurons import IF, LIF, QFFS, BurstEncoder, DynamicThreshold
+from snnlite.neurons import IF, LIF, QFFS, BurstEncoder, DynamicThreshold, MultiSpikeIF
 from snnlite.neurons.burst_encoder import burst_encoder_step
 from snnlite.neurons.dynamic_threshold import dynamic_threshold_step
 from snnlite.neurons.if_neuron import if_step
 from snnlite.neurons.lif import lif_step
+from snnlite.neurons.multispike_if import multispike_if_step
 from snnlite.neurons.qffs import qffs_step
 from snnlite.neurons.surrogate import HEAVISIDE, Triangle
 from snnlite.snn import Readout, SpikingLayer, SpikingNetwork
@@ -68,6 +69,10 @@ def _dt(nr, st, n, dt):
     return st["d"][n], st["b0"][n], eps
 
 
+def _multi(nr, st, n, dt):
+    return dt(nr.threshold), nr.max_spikes
+
+
 def _burst(nr, st, n, dt):
     return st["d1"][n], st["b01"][n], nr.t_enc
 
@@ -92,6 +97,7 @@ MODELS = {
     "DynamicThreshold-int": Model(DynamicThreshold(PER_CHANNEL, -PER_CHANNEL / 2, integer=True,
                                                    scale=8), dynamic_threshold_step, ("m", "c"),
                                   _dt, scale=8),
+    "MultiSpikeIF": Model(MultiSpikeIF(0.75, max_spikes=2), multispike_if_step, ("v",), _multi),
     "BurstEncoder": Model(BurstEncoder(PER_CHANNEL, -PER_CHANNEL / 2, t_enc=6),
                           burst_encoder_step, ("m", "step"), _burst),
 }

@@ -66,7 +66,7 @@ def test_split_scan_equals_one_scan_and_numba_equals_python():
     np.testing.assert_array_equal(whole, parts)
     v = np.zeros(6)
     spikes = np.empty(current.shape, np.int8)
-    python(_multispike_if_scan)(current, v, 0.8, 4, spikes, np.empty((0, 6)))
+    python(_multispike_if_scan)(current, v, 0.8, 4, spikes, np.empty((0, 6)), np.empty((0, 6)))
     np.testing.assert_array_equal(whole, spikes)
 
 
