@@ -4,6 +4,7 @@ Every model follows the contract of :mod:`snnlite.neurons.base` (``init_state``,
 ``rate``).
 """
 
+from .adaptive_lif import AdaptiveLIF
 from .base import Neuron
 from .burst_encoder import BurstEncoder
 from .dynamic_threshold import DynamicThreshold
@@ -11,4 +12,4 @@ from .if_neuron import IF
 from .lif import LIF
 from .qffs import QFFS
 
-__all__ = ["IF", "LIF", "QFFS", "BurstEncoder", "DynamicThreshold", "Neuron"]
+__all__ = ["IF", "AdaptiveLIF", "LIF", "QFFS", "BurstEncoder", "DynamicThreshold", "Neuron"]
