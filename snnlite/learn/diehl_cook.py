@@ -5,7 +5,8 @@
 neuron (lateral inhibition). After training, each excitatory neuron is labelled with the class
 it responds to most; a digit is classified by the class whose neurons fire most on average.
 
-The dynamics (kernel :func:`snnlite.learn.diehl_cook_kernel.present`) and every constant of
+The dynamics (neurons :mod:`snnlite.neurons.diehl_cook`, network loop
+:func:`snnlite.learn.diehl_cook_kernel.present`) and every constant of
 :class:`DiehlCookParams` follow the authors' Brian 1 code
 (``peter-u-diehl/stdp-mnist``, ``Diehl&Cook_spiking_MNIST.py`` = [code],
 ``Diehl&Cook_MNIST_random_conn_generator.py`` = [gen]), which is what reached the paper's
@@ -20,9 +21,9 @@ image. The paper's ``eta (x_pre - x_tar)(w_max - w)^mu`` form is
 Deviations from [code], all deliberate and small:
 
 * the membrane Euler step is clamped so that ``v`` never passes its momentary equilibrium
-  (see the kernel). Plain Euler is unstable when >= 12 inhibitory spikes arrive in one step;
-  in our runs the layer then blew up after about 1 200 images. Otherwise it is the [code]'s
-  forward Euler step;
+  (see :mod:`snnlite.neurons.diehl_cook`). Plain Euler is unstable when >= 12 inhibitory
+  spikes arrive in one step; in our runs the layer then blew up after about 1 200 images.
+  Otherwise it is the [code]'s forward Euler step;
 * no synaptic delays (the [code] draws 0-10 ms input->exc delays; the input spike times are
   random anyway); the input is a Poisson process binned to ``dt`` (a count per input drawn
   from ``Poisson(rate * 350 ms)``, times uniform), where Brian 1 draws ``rand < rate*dt`` per
