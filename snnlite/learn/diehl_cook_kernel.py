@@ -311,14 +311,25 @@ def _lateral_inhibition(gi_e, s_i, n_si, w_ie):
 
 @njit(inline="always")
 def _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn):
-    """Phase 4 of the neurons that spiked (neuron models); clears the spike flags."""
+    """Phase 4 of the neurons that spiked (neuron models)."""
     for k in range(s_e.shape[0]):
         if s_e[k]:
             v_e[k], ref_e[k], theta[k] = excitatory_reset(theta[k], ce, learn)
         if s_i[k]:
             v_i[k], ref_i[k] = inhibitory_reset(ci)
-        s_e[k] = False
-        s_i[k] = False
+
+
+@njit(inline="always")
+def _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, any_spike):
+    """The step's spikes into the rasters (when recorded); then the flags are cleared."""
+    if rec:
+        for k in range(s_e.shape[0]):
+            rec_e[t, k] = s_e[k]
+            rec_i[t, k] = s_i[k]
+    if any_spike:
+        for k in range(s_e.shape[0]):
+            s_e[k] = False
+            s_i[k] = False
 
 
 @njit(error_model="numpy")  # no zero-division branch (divisors >= 1): the loops vectorise
@@ -377,9 +388,6 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
                                learn, table, cn)
         if n_si > 0:
             _lateral_inhibition(gi_e, s_i, n_si, cn.w_ie)
-        if rec:
-            for k in range(n):
-                rec_e[t, k] = s_e[k]
-                rec_i[t, k] = s_i[k]
         if n_se + n_si > 0:
             _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn)
+        _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, n_se + n_si > 0)
