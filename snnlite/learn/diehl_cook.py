@@ -136,11 +136,13 @@ class DiehlCook:
         return self
 
     def _fresh_state(self) -> dict:
-        n, p = self.n_neurons, self.params
-        z = np.zeros
-        return dict(v_e=np.full(n, p.v_init_e), ge_e=z(n), gi_e=z(n), ref_e=z(n, np.int64),
-                    v_i=np.full(n, p.v_init_i), ge_i=z(n), ref_i=z(n, np.int64),
-                    post1=z(n), post2=z(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
+        """The neuron models' initial state (theta is ``theta_``), traces, global step 0."""
+        n = self.n_neurons
+        exc = self.params.excitatory().init_state(1, n)
+        inh = self.params.inhibitory().init_state(1, n)
+        return dict(v_e=exc["v"], ge_e=exc["ge"], gi_e=exc["gi"], ref_e=exc["ref"],
+                    v_i=inh["v"], ge_i=inh["ge"], ref_i=inh["ref"], post1=np.zeros(n),
+                    post2=np.zeros(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
 
     def _events(self, pixels: np.ndarray, intensity: float, rng) -> tuple[np.ndarray, np.ndarray]:
         """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps."""
