@@ -16,8 +16,9 @@ of ``dt`` follows Brian 1's clock cycle, in four phases::
     4. reset:  v <- v_reset ;  ref <- refractory steps ;  adaptive only: theta += theta_plus
 
 A spike at step ``t`` makes the neuron refractory (``v`` held, input integrated into the
-conductances only) during steps ``t+1 .. t+r``. The clamp acts only on inhibitory volleys
-(``gi > 199``); plain Euler then oscillates around ``E_inh`` with a growing amplitude.
+conductances only) during steps ``t+1 .. t+r``. With the default parameters the clamp acts
+only on inhibitory volleys (excitatory ``ge + gi > 199``); plain Euler then oscillates around
+``E_inh`` with a growing amplitude.
 
 Each phase is one small compiled function below. :func:`excitatory_step` and
 :func:`inhibitory_step` compose them for one neuron (the scans of :class:`DiehlCookExcitatory`
