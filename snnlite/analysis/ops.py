@@ -19,77 +19,26 @@ Definitions used throughout (stated once, here):
   layer's MACs * E_MAC). Memory access, leak updates and data movement are ignored, as in
   the papers; default constants are 45 nm 32-bit integer operations (Horowitz 2014 via
   Han et al. 2015): ``E_MAC = 3.2 pJ``, ``E_AC = 0.1 pJ``.
+
+:func:`fan_out`, :func:`macs` and :class:`EnergyModel` are properties of the ``nn`` ops and
+live in :mod:`snnlite.nn.counting` (so the learning code below ``analysis`` can use them);
+they are re-exported here.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..nn.conv import Conv2d
-from ..nn.linear import Linear
-from ..nn.module import Module, Sequential
-from ..nn.pool import AvgPool2d
+from ..nn.counting import EnergyModel, fan_out, macs
 from ..snn.context import SpikeCounts
 from ..snn.maxpool import EventMaxPool
 from ..snn.residual import Residual
 
 __all__ = ["EnergyModel", "OpsReport", "count_ops", "fan_out", "macs"]
 
-
-@dataclass(frozen=True)
-class EnergyModel:
-    """Energy per operation in joules (defaults: 45 nm, 32-bit integer; spec §4.9)."""
-
-    e_mac: float = 3.2e-12
-    e_ac: float = 0.1e-12
-
-
-def _ops(synapse: Module) -> list[Module]:
-    return list(synapse.layers) if isinstance(synapse, Sequential) else [synapse]
-
-
-def fan_out(synapse: Module, in_shape: tuple[int, ...]) -> np.ndarray:
-    """Number of post-synaptic neurons each input position reaches, shape ``in_shape``.
-
-    Computed by a backward pass of ones through a copy of the op whose weights are all one
-    (average pools pass the count of windows that contain the position).
-    """
-    x = np.zeros((1,) + tuple(in_shape), np.float64)
-    ops = []
-    for op in _ops(synapse):
-        op = copy.deepcopy(op).astype(np.float64)
-        if isinstance(op, (Conv2d, Linear)):
-            op.weight.data[...] = 1.0
-            op.bias = None
-        x = op.forward(x, train=True)
-        ops.append(op)
-    grad = np.ones_like(x)
-    for op in reversed(ops):
-        grad = op.backward(grad)
-        if isinstance(op, AvgPool2d):
-            kh, kw = op.kernel_size
-            grad = grad * (kh * kw)
-    return np.rint(grad[0]).astype(np.int64)
-
-
-def macs(synapse: Module, in_shape: tuple[int, ...]) -> int:
-    """Multiply-accumulates of one ANN forward pass through the weighted ops of ``synapse``."""
-    x, total = np.zeros((1,) + tuple(in_shape), np.float32), 0
-    for op in _ops(synapse):
-        if isinstance(op, Conv2d):
-            y = op.forward(x)
-            kh, kw = op.kernel_size
-            total += y[0].size * (op.in_channels // op.groups) * kh * kw
-        elif isinstance(op, Linear):
-            y = op.forward(x)
-            total += op.in_features * op.out_features
-        else:
-            y = op.forward(x)
-        x = y
-    return int(total)
+_DEFAULT_ENERGY = EnergyModel()  # frozen: safe as a default argument
 
 
 @dataclass
@@ -132,7 +81,7 @@ class OpsReport:
         return "\n".join(lines)
 
 
-def count_ops(net, result, energy: EnergyModel = EnergyModel(),
+def count_ops(net, result, energy: EnergyModel = _DEFAULT_ENERGY,
               amplitude_sops: bool = False) -> OpsReport:
     """Count spikes, SOPs, MACs and energy of ``result`` (a run of ``net``), per sample.
 

@@ -31,7 +31,7 @@ Competition (details UNKNOWN in the paper; our rules, documented):
 
 * **uniform threshold adaptation**: inside a presentation, a spike of any channel at a
   position raises the threshold of *all* channels at that position, which then decays
-  (:func:`~snnlite.learn.conv_stdp_net.adaptive_lif_scan`); across mini-batches the base
+  (:class:`~snnlite.neurons.AdaptiveLIF`); across mini-batches the base
   threshold ``theta0`` of each LIF population (one number for the whole population) follows
   the homeostasis ``theta0 <- theta0 * clip(((rate + 1e-4) / (target_rate + 1e-4)) ** gain,
   0.7, 1.4)``, ``rate`` being the population's spikes per neuron per step on the batch (kept

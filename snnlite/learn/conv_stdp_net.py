@@ -1,21 +1,14 @@
 """Spiking convolutional layers for layer-wise STDP (spec §4.4, §4.6) and the net built of them.
 
 A :class:`SpikingConv` is a bias-free convolution (the synapse; its weights live in an
-:class:`~snnlite.nn.Conv2d`) feeding LIF neurons (C2, C3) whose threshold is *uniform* over the
-channels of a position and adapts (the competition mechanism of §4.4; our rule, the paper's
-details are UNKNOWN)::
-
-    V[t, p, o]  = alpha * V[t-1, p, o] + I[t, p, o]                     (C2)
-    th[t, p]    = theta0 * (1 + a[t-1, p])                               shared by all channels o
-    S[t, p, o]  = 1[V[t, p, o] >= th[t, p]];  V <- V - th[t, p] * S      (C3, soft reset)
-    a[t, p]     = beta * a[t-1, p] + adapt * sum_o S[t, p, o]            rises on every spike
-                                                                         at p, decays back
-
-So a spike of any channel at position ``p`` raises the threshold of every channel at ``p`` (a
-soft winner-take-all between feature maps) and the rise decays by ``beta`` per step.
-``theta0`` (one per LIF population) is set by the homeostasis of
-:class:`~snnlite.learn.conv_stdp.ConvSTDP` during training and frozen afterwards. With
-``adapt = 0`` the neuron is exactly :class:`~snnlite.neurons.LIF` (a test checks it).
+:class:`~snnlite.nn.Conv2d`) feeding :class:`~snnlite.neurons.AdaptiveLIF` neurons: LIF
+(C2, C3, soft reset) whose threshold ``theta0 * (1 + a[p])`` is *uniform* over the channels of
+a position ``p`` and rises with every spike at ``p`` (the competition mechanism of §4.4; our
+rule, the paper's details are UNKNOWN; the equations are in :mod:`snnlite.neurons.adaptive_lif`,
+whose kernel :func:`adaptive_lif_scan` calls). ``theta0`` (one per LIF population) is set by the
+homeostasis of :class:`~snnlite.learn.conv_stdp.ConvSTDP` during training and frozen
+afterwards. With ``adapt = 0`` the neuron is exactly :class:`~snnlite.neurons.LIF` (a test
+checks it).
 
 Spike arrays are channels-last, ``(t, B, H, W, C)`` int8, so the per-position loops over
 channels are contiguous. The current is computed event by event (:func:`event_conv`: each
@@ -35,8 +28,9 @@ from tqdm import tqdm
 
 from snnlite import nn
 from snnlite._jit import njit
-from snnlite.analysis.ops import fan_out, macs
 from snnlite.learn.conv_stdp_stats import ActivityStats
+from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
+from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
 from snnlite.nn.init import as_rng
 from snnlite.snn.encoding import poisson
@@ -44,37 +38,29 @@ from snnlite.snn.encoding import poisson
 __all__ = ["SpikingConv", "SpikingConvNet", "adaptive_lif_scan", "event_conv", "joint_features"]
 
 
-@njit
 def adaptive_lif_scan(current, v, a, alpha, theta0, adapt, beta, spikes):
-    """LIF scan with a threshold shared by the channels of each position (module docstring).
+    """:class:`~snnlite.neurons.AdaptiveLIF`'s kernel on channels-last arrays (module docstring).
 
     Parameters
     ----------
-    current : (t, B, P, O) float32 array
+    current : (t, B, P, O) float32 array, C-contiguous
         Input current per step, sample, position and channel (channels last).
-    v : (B, P, O) float32 array
+    v : (B, P, O) float32 array, C-contiguous
         Membrane potentials; updated in place.
-    a : (B, P) float32 array
+    a : (B, P) float32 array, C-contiguous
         Threshold adaptation per sample and position; updated in place.
-    alpha, theta0, adapt, beta : float
+    alpha, theta0, adapt, beta : float32
         Decay (C2), base threshold, rise per spike and decay of the adaptation.
-    spikes : (t, B, P, O) int8 array
+    spikes : (t, B, P, O) int8 array, C-contiguous
         Output, every entry written (0 or 1).
     """
-    for s in range(current.shape[0]):
-        for b in range(current.shape[1]):
-            for p in range(current.shape[2]):
-                th = theta0 * (1.0 + a[b, p])
-                fired = 0
-                for o in range(current.shape[3]):
-                    v[b, p, o] = alpha * v[b, p, o] + current[s, b, p, o]  # C2
-                    if v[b, p, o] >= th:  # C3
-                        spikes[s, b, p, o] = 1
-                        v[b, p, o] -= th
-                        fired += 1
-                    else:
-                        spikes[s, b, p, o] = 0
-                a[b, p] = beta * a[b, p] + adapt * fired
+    for name, array in (("current", current), ("v", v), ("a", a), ("spikes", spikes)):
+        if not array.flags.c_contiguous:
+            raise ValueError(f"{name} must be C-contiguous (it is viewed as a flat array)")
+    t = current.shape[0]
+    none = np.empty((0, v.size), v.dtype)
+    adaptive_lif_kernel(current.reshape(t, -1), v.reshape(-1), a.reshape(-1, 1), alpha, theta0,
+                        adapt, beta, spikes.reshape(t, -1), none, none)
 
 
 @njit

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from snnlite.analysis.ops import EnergyModel
+from snnlite.nn.counting import EnergyModel
 
 __all__ = ["ActivityStats", "energy_efficiency"]
 

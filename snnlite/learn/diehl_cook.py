@@ -5,7 +5,8 @@
 neuron (lateral inhibition). After training, each excitatory neuron is labelled with the class
 it responds to most; a digit is classified by the class whose neurons fire most on average.
 
-The dynamics (kernel :func:`snnlite.learn.diehl_cook_kernel.present`) and every constant of
+The dynamics (neurons :mod:`snnlite.neurons.diehl_cook`, network loop
+:func:`snnlite.learn.diehl_cook_kernel.present`) and every constant of
 :class:`DiehlCookParams` follow the authors' Brian 1 code
 (``peter-u-diehl/stdp-mnist``, ``Diehl&Cook_spiking_MNIST.py`` = [code],
 ``Diehl&Cook_MNIST_random_conn_generator.py`` = [gen]), which is what reached the paper's
@@ -20,9 +21,9 @@ image. The paper's ``eta (x_pre - x_tar)(w_max - w)^mu`` form is
 Deviations from [code], all deliberate and small:
 
 * the membrane Euler step is clamped so that ``v`` never passes its momentary equilibrium
-  (see the kernel). Plain Euler is unstable when >= 12 inhibitory spikes arrive in one step;
-  in our runs the layer then blew up after about 1 200 images. Otherwise it is the [code]'s
-  forward Euler step;
+  (see :mod:`snnlite.neurons.diehl_cook`). Plain Euler is unstable when >= 12 inhibitory
+  spikes arrive in one step; in our runs the layer then blew up after about 1 200 images.
+  Otherwise it is the [code]'s forward Euler step;
 * no synaptic delays (the [code] draws 0-10 ms input->exc delays; the input spike times are
   random anyway); the input is a Poisson process binned to ``dt`` (a count per input drawn
   from ``Poisson(rate * 350 ms)``, times uniform), where Brian 1 draws ``rand < rate*dt`` per
@@ -135,11 +136,13 @@ class DiehlCook:
         return self
 
     def _fresh_state(self) -> dict:
-        n, p = self.n_neurons, self.params
-        z = np.zeros
-        return dict(v_e=np.full(n, p.v_init_e), ge_e=z(n), gi_e=z(n), ref_e=z(n, np.int64),
-                    v_i=np.full(n, p.v_init_i), ge_i=z(n), ref_i=z(n, np.int64),
-                    post1=z(n), post2=z(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
+        """The neuron models' initial state (theta is ``theta_``), traces, global step 0."""
+        n = self.n_neurons
+        exc = self.params.excitatory().init_state(1, n)
+        inh = self.params.inhibitory().init_state(1, n)
+        return dict(v_e=exc["v"], ge_e=exc["ge"], gi_e=exc["gi"], ref_e=exc["ref"],
+                    v_i=inh["v"], ge_i=inh["ge"], ref_i=inh["ref"], post1=np.zeros(n),
+                    post2=np.zeros(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
 
     def _events(self, pixels: np.ndarray, intensity: float, rng) -> tuple[np.ndarray, np.ndarray]:
         """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps."""

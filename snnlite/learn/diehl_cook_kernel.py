@@ -2,34 +2,25 @@
 
 One call of :func:`present` simulates ``n_steps`` steps of ``dt`` (a presentation followed by
 its rest) of the network of :mod:`snnlite.learn.diehl_cook`. The order inside one step follows
-the clock cycle of Brian 1, which Diehl & Cook used (state update, threshold, propagation and
-plasticity, reset)::
+the clock cycle of Brian 1, which Diehl & Cook used; the neuron phases (1, 2, 4) are the
+compiled functions of the neuron models :class:`~snnlite.neurons.DiehlCookExcitatory` and
+:class:`~snnlite.neurons.DiehlCookInhibitory` (equations in :mod:`snnlite.neurons.diehl_cook`),
+each step a small function inlined into :func:`present`::
 
-    1. state update. Membranes: forward Euler, as Brian 1 chose for these non-linear equations,
-       with the step clamped so that v never passes its momentary equilibrium, unless refractory:
-         excitatory:  F = (v_rest_e - v) + ge (E_exc - v) + gi (E_inh_e - v),  g = 1 + ge + gi
-                      v <- v + min(dt/tau_e, 1/g) * F
-         inhibitory:  F = (v_rest_i - v) + ge (E_exc - v),  g = 1 + ge
-                      v <- v + min(dt/tau_i, 1/g) * F
-       F / g = v_inf - v, so the plain Euler step (dt/tau) F = (dt/tau) g (v_inf - v) overshoots
-       v_inf when (dt/tau) g > 1; the clamp then lands on v_inf. It acts only on inhibitory
-       volleys (gi > 199, i.e. >= 12 inhibitory spikes in one step); unclamped, they make v
-       oscillate around E_inh with growing amplitude, fire the whole layer and blow up theta.
-       Conductances (dimensionless): forward Euler as in Brian 1,
-         ge *= 1 - dt/tau_ge ;  gi *= 1 - dt/tau_gi   (the integral of one jump w is w*tau)
-       learning only: theta -= dt/tau_theta * theta ;  post1, post2 decay exactly
-    2. threshold:  exc spike if v > v_thresh_e + theta - theta_offset ;  inh spike if v > v_thresh_i
-    3. propagation (only the inputs that spike this step are touched):
-         input i spikes: ge_e[:] += W[i, :]
-                         learning: pre_i = 1 ;  W[i, :] -= nu_pre * post1[:]        clip >= 0
-         exc k spikes:   ge_i[k] += w_ei                                  (one-to-one)
-                         learning: W[:, k] += nu_post * pre[:] * post2[k]   clip <= w_max
-                                   (post2 read before it is set), then post1[k] = post2[k] = 1
-         inh k spikes:   gi_e[m] += w_ie for every m != k           (all-to-others)
-    4. reset: exc v = v_reset_e, refractory r_e steps, learning: theta += theta_plus;
-              inh v = v_reset_i, refractory r_i steps.
+    1. state update          _decay_learning_state (learning: theta, post1, post2 decay),
+                             _advance_neurons (membranes, conductances, refractory counters)
+    2. threshold             _threshold: exc v > v_thresh_e - theta_offset + theta,
+                                         inh v > v_thresh_i
+    3. propagation and plasticity (only the inputs that spike this step are touched):
+         _deliver_input      input i spikes: ge_e[:] += W[i, :]
+                             learning: pre_i = 1 ;  W[i, :] -= nu_pre * post1[:]        clip >= 0
+         _excitatory_spikes  exc k spikes: ge_i[k] += w_ei                     (one-to-one)
+                             learning: W[:, k] += nu_post * pre[:] * post2[k]   clip <= w_max
+                                       (post2 read before it is set), then post1[k] = post2[k] = 1
+         _lateral_inhibition inh k spikes: gi_e[m] += w_ie for every m != k     (all-to-others)
+    4. reset                 _reset: exc v = v_reset_e, refractory, learning: theta += theta_plus;
+                             inh v = v_reset_i, refractory.
 
-A neuron that spikes at step t is refractory (v held, input ignored) during steps t+1..t+r.
 The presynaptic trace is nearest-spike (``pre = 1`` at a spike) and decays exactly,
 ``pre = exp(-(t - t_last) dt / tau_pre)``; it is evaluated lazily from the step of the last
 spike of each input (``last_pre``) through a lookup table, so silent inputs cost nothing.
@@ -37,44 +28,52 @@ spike of each input (``last_pre``) through a lookup table, so silent inputs cost
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite.neurons.diehl_cook import (
+    DiehlCookExcitatory,
+    DiehlCookInhibitory,
+    ExcitatoryConstants,
+    InhibitoryConstants,
+    countdown,
+    excitatory_decay,
+    excitatory_fires,
+    excitatory_membrane,
+    excitatory_reset,
+    inhibitory_decay,
+    inhibitory_fires,
+    inhibitory_membrane,
+    inhibitory_reset,
+    theta_decay,
+)
 
-__all__ = ["N_PARAMS", "DiehlCookParams", "pack_events", "present", "pre_trace_table"]
+__all__ = ["DiehlCookParams", "KernelConstants", "NetworkConstants", "pack_events", "present",
+           "pre_trace_table"]
 
 
-# Indices of the scalar parameters packed into the float64 vector ``p`` the kernel reads
-# (module-level ints, which Numba freezes as constants).
-DT = 0
-TAU_E = 1
-TAU_I = 2
-TAU_GE = 3
-TAU_GI = 4
-V_REST_E = 5
-V_RESET_E = 6
-V_THRESH_E = 7
-V_REST_I = 8
-V_RESET_I = 9
-V_THRESH_I = 10
-E_EXC = 11
-E_INH_E = 12
-E_INH_I = 13
-THETA_OFFSET = 14
-THETA_PLUS = 15
-TAU_THETA = 16
-W_EI = 17
-W_IE = 18
-NU_PRE = 19
-NU_POST = 20
-W_MAX = 21
-TAU_POST1 = 22
-TAU_POST2 = 23
-REF_E = 24
-REF_I = 25
-N_PARAMS = 26
+class NetworkConstants(NamedTuple):
+    """Constants of the connections and of the plasticity, as :func:`present` reads them."""
+
+    dt: float         # ms
+    w_ei: float       # exc k -> inh k
+    w_ie: float       # inh k -> every exc m != k
+    nu_pre: float
+    nu_post: float
+    w_max: float
+    tau_post1: float  # ms
+    tau_post2: float  # ms
+
+
+class KernelConstants(NamedTuple):
+    """Everything :func:`present` reads: both neuron populations and the network."""
+
+    exc: ExcitatoryConstants
+    inh: InhibitoryConstants
+    net: NetworkConstants
 
 
 @dataclass(frozen=True)
@@ -132,16 +131,27 @@ class DiehlCookParams:
         """Number of ``dt`` steps in ``ms`` milliseconds (rounded)."""
         return int(round(ms / self.dt))
 
-    def packed(self) -> np.ndarray:
-        """The float64 vector :func:`present` reads (indices: this module's constants)."""
-        p = np.zeros(N_PARAMS)
-        for f in fields(self):  # the kernel's index constants are the upper-case field names
-            idx = globals().get(f.name.upper())
-            if isinstance(idx, int):
-                p[idx] = getattr(self, f.name)
-        p[REF_E] = self.steps(self.refrac_e)
-        p[REF_I] = self.steps(self.refrac_i)
-        return p
+    def excitatory(self, adaptive: bool = True) -> DiehlCookExcitatory:
+        """The excitatory neuron model with these parameters (``adaptive``: theta learns)."""
+        return DiehlCookExcitatory(
+            dt=self.dt, tau=self.tau_e, tau_ge=self.tau_ge, tau_gi=self.tau_gi,
+            v_rest=self.v_rest_e, v_reset=self.v_reset_e, v_thresh=self.v_thresh_e,
+            v_init=self.v_init_e, e_exc=self.e_exc, e_inh=self.e_inh_e, refractory=self.refrac_e,
+            theta_init=self.theta_init, theta_offset=self.theta_offset,
+            theta_plus=self.theta_plus, tau_theta=self.tau_theta, adaptive=adaptive)
+
+    def inhibitory(self) -> DiehlCookInhibitory:
+        """The inhibitory neuron model with these parameters."""
+        return DiehlCookInhibitory(
+            dt=self.dt, tau=self.tau_i, tau_ge=self.tau_ge, v_rest=self.v_rest_i,
+            v_reset=self.v_reset_i, v_thresh=self.v_thresh_i, v_init=self.v_init_i,
+            e_exc=self.e_exc, refractory=self.refrac_i)
+
+    def packed(self) -> KernelConstants:
+        """The constants :func:`present` reads (named tuples of floats)."""
+        net = NetworkConstants(self.dt, self.w_ei, self.w_ie, self.nu_pre, self.nu_post,
+                               self.w_max, self.tau_post1, self.tau_post2)
+        return KernelConstants(self.excitatory().constants, self.inhibitory().constants, net)
 
     def validate(self) -> None:
         """Raise ``ValueError`` for values the simulation cannot use."""
@@ -202,6 +212,126 @@ def pack_events(ev_idx, ev_step, n_steps):
     return ptr, idx
 
 
+# -- the steps of one presentation step, in order (each inlined into :func:`present`) -------
+# (small loops over few arrays: LLVM vectorises them without many alias checks)
+@njit(inline="always")
+def _decay_learning_state(theta, post1, post2, ce, d1, d2):
+    """Phase 1, learning only: theta decays (neuron model), the post traces decay exactly."""
+    for k in range(theta.shape[0]):
+        theta[k] = theta_decay(theta[k], ce)
+        post1[k] *= d1
+        post2[k] *= d2
+
+
+@njit(inline="always")
+def _advance_neurons(v_e, ge_e, gi_e, ref_e, v_i, ge_i, ref_i, ce, ci):
+    """Phase 1, both populations: membranes, conductances, refractory counters."""
+    n = v_e.shape[0]
+    for k in range(n):
+        v_e[k] = excitatory_membrane(v_e[k], ge_e[k], gi_e[k], ref_e[k], ce)
+    for k in range(n):
+        ge_e[k], gi_e[k] = excitatory_decay(ge_e[k], gi_e[k], ce)
+    for k in range(n):
+        v_i[k] = inhibitory_membrane(v_i[k], ge_i[k], ref_i[k], ci)
+    for k in range(n):
+        ge_i[k] = inhibitory_decay(ge_i[k], ci)
+    for k in range(n):
+        ref_e[k] = countdown(ref_e[k])
+        ref_i[k] = countdown(ref_i[k])
+
+
+@njit(inline="always")
+def _threshold(v_e, ref_e, theta, v_i, ref_i, ce, ci, s_e, s_i):
+    """Phase 2: the numbers of exc and inh spikes; the flags ``s_e``, ``s_i`` are set only
+    when there are spikes (they are False on entry)."""
+    n = v_e.shape[0]
+    n_se = 0
+    n_si = 0
+    for k in range(n):  # branch-free count first: most steps have no spike
+        n_se += excitatory_fires(v_e[k], ref_e[k], theta[k], ce)
+        n_si += inhibitory_fires(v_i[k], ref_i[k], ci)
+    if n_se + n_si > 0:
+        for k in range(n):
+            s_e[k] = excitatory_fires(v_e[k], ref_e[k], theta[k], ce)
+            s_i[k] = inhibitory_fires(v_i[k], ref_i[k], ci)
+    return n_se, n_si
+
+
+@njit(inline="always")
+def _deliver_input(w, ge_e, post1, last_pre, idx, first, stop, tg, learn, nu_pre):
+    """Phase 3, input events ``idx[first:stop]``: ``ge_e += W[i]``; learning: the pre trace of
+    ``i`` restarts and ``W[i] -= nu_pre * post1`` (clipped at 0)."""
+    n = ge_e.shape[0]
+    for e in range(first, stop):
+        i = idx[e]
+        for k in range(n):
+            ge_e[k] += w[i, k]
+        if learn:
+            last_pre[i] = tg
+            for k in range(n):
+                wk = w[i, k] - nu_pre * post1[k]
+                w[i, k] = wk if wk > 0.0 else 0.0
+
+
+@njit(inline="always")
+def _potentiate(w, k, a, last_pre, tg, table, w_max):
+    """Phase 3, learning, exc ``k`` spiked: ``W[:, k] += a * pre`` (clipped at ``w_max``), with
+    the nearest-spike pre trace read from ``table`` by the age of each input's last spike."""
+    n_table = table.shape[0]
+    for i in range(w.shape[0]):
+        lag = tg - last_pre[i]
+        if lag < n_table:
+            wk = w[i, k] + a * table[lag]
+            w[i, k] = wk if wk < w_max else w_max
+
+
+@njit(inline="always")
+def _excitatory_spikes(w, s_e, ge_i, post1, post2, last_pre, tg, count, counts, learn, table,
+                       cn):
+    """Phase 3, every exc spike: its inh partner's ``ge += w_ei``, the count; learning:
+    potentiation with ``post2`` read before both post traces are set to 1."""
+    for k in range(s_e.shape[0]):
+        if not s_e[k]:
+            continue
+        ge_i[k] += cn.w_ei
+        if count:
+            counts[k] += 1
+        if learn:
+            _potentiate(w, k, cn.nu_post * post2[k], last_pre, tg, table, cn.w_max)
+            post1[k] = 1.0
+            post2[k] = 1.0
+
+
+@njit(inline="always")
+def _lateral_inhibition(gi_e, s_i, n_si, w_ie):
+    """Phase 3: every inh spike adds ``w_ie`` to ``gi`` of every exc neuron but its partner."""
+    for k in range(gi_e.shape[0]):
+        gi_e[k] += w_ie * (n_si - s_i[k])
+
+
+@njit(inline="always")
+def _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn):
+    """Phase 4 of the neurons that spiked (neuron models)."""
+    for k in range(s_e.shape[0]):
+        if s_e[k]:
+            v_e[k], ref_e[k], theta[k] = excitatory_reset(theta[k], ce, learn)
+        if s_i[k]:
+            v_i[k], ref_i[k] = inhibitory_reset(ci)
+
+
+@njit(inline="always")
+def _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, any_spike):
+    """The step's spikes into the rasters (when recorded); then the flags are cleared."""
+    if rec:
+        for k in range(s_e.shape[0]):
+            rec_e[t, k] = s_e[k]
+            rec_i[t, k] = s_i[k]
+    if any_spike:
+        for k in range(s_e.shape[0]):
+            s_e[k] = False
+            s_i[k] = False
+
+
 @njit(error_model="numpy")  # no zero-division branch (divisors >= 1): the loops vectorise
 def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, last_pre,
             ptr, idx, n_steps, n_count, t0, p, table, learn, counts, rec_e, rec_i):
@@ -226,8 +356,8 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
         Excitatory spikes of steps ``< n_count`` are counted (the presentation, not the rest).
     t0 : int
         Global index of the first step (for the pre traces).
-    p : (N_PARAMS,) float64 array
-        Parameters, at the indices named by this module's constants (``DT``, ``TAU_E`` ...).
+    p : KernelConstants
+        :meth:`DiehlCookParams.packed`.
     table : (L,) float64 array
         :func:`pre_trace_table`.
     learn : bool
@@ -237,107 +367,27 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
     rec_e, rec_i : (n_steps, N) int8 arrays or (0, N)
         Spike rasters, written when they have ``n_steps`` rows.
     """
-    n_in, n = w.shape
-    dt = p[DT]
-    a_e, a_i = dt / p[TAU_E], dt / p[TAU_I]
-    d_ge, d_gi = 1.0 - dt / p[TAU_GE], 1.0 - dt / p[TAU_GI]
-    d_theta = dt / p[TAU_THETA]
-    d1, d2 = np.exp(-dt / p[TAU_POST1]), np.exp(-dt / p[TAU_POST2])
-    v_rest_e, v_rest_i, e_exc = p[V_REST_E], p[V_REST_I], p[E_EXC]
-    e_inh_e = p[E_INH_E]
-    thr_e, thr_i = p[V_THRESH_E] - p[THETA_OFFSET], p[V_THRESH_I]
-    w_ei, w_ie, nu_pre, nu_post, w_max = p[W_EI], p[W_IE], p[NU_PRE], p[NU_POST], p[W_MAX]
-    r_e, r_i = int(p[REF_E]), int(p[REF_I])
-    v_reset_e, v_reset_i, theta_plus = p[V_RESET_E], p[V_RESET_I], p[THETA_PLUS]
-    n_table = table.shape[0]
+    ce, ci, cn = p.exc, p.inh, p.net
+    d1, d2 = np.exp(-cn.dt / cn.tau_post1), np.exp(-cn.dt / cn.tau_post2)
+    n = w.shape[1]
     rec = rec_e.shape[0] == n_steps
     s_e = np.zeros(n, dtype=np.bool_)
     s_i = np.zeros(n, dtype=np.bool_)
     n_ev_steps = ptr.shape[0] - 1
     for t in range(n_steps):
         tg = t0 + t
-        # 1. state update and 2. threshold, branch-free (selects)
         if learn:
-            for k in range(n):
-                theta[k] -= d_theta * theta[k]
-                post1[k] *= d1
-                post2[k] *= d2
-        # (small loops over few arrays: LLVM vectorises them without many alias checks)
-        for k in range(n):
-            ge, gi, v = ge_e[k], gi_e[k], v_e[k]
-            f = (v_rest_e - v) + ge * (e_exc - v) + gi * (e_inh_e - v)
-            q = 1.0 / (1.0 + ge + gi)
-            vn = v + (a_e if a_e < q else q) * f
-            v_e[k] = vn if ref_e[k] == 0 else v
-        for k in range(n):
-            ge_e[k] *= d_ge
-            gi_e[k] *= d_gi
-        for k in range(n):
-            ge, v = ge_i[k], v_i[k]
-            f = (v_rest_i - v) + ge * (e_exc - v)
-            q = 1.0 / (1.0 + ge)
-            vn = v + (a_i if a_i < q else q) * f
-            v_i[k] = vn if ref_i[k] == 0 else v
-        for k in range(n):
-            ge_i[k] *= d_ge
-        for k in range(n):
-            ref_e[k] = ref_e[k] - 1 if ref_e[k] > 0 else 0
-            ref_i[k] = ref_i[k] - 1 if ref_i[k] > 0 else 0
-        n_se = 0
-        n_si = 0
-        for k in range(n):
-            n_se += (ref_e[k] == 0) & (v_e[k] > thr_e + theta[k])
-            n_si += (ref_i[k] == 0) & (v_i[k] > thr_i)
-        if n_se + n_si > 0:
-            for k in range(n):
-                s_e[k] = (ref_e[k] == 0) & (v_e[k] > thr_e + theta[k])
-                s_i[k] = (ref_i[k] == 0) & (v_i[k] > thr_i)
-        # 3. propagation and plasticity; inputs first (only those that spike)
+            _decay_learning_state(theta, post1, post2, ce, d1, d2)
+        _advance_neurons(v_e, ge_e, gi_e, ref_e, v_i, ge_i, ref_i, ce, ci)
+        n_se, n_si = _threshold(v_e, ref_e, theta, v_i, ref_i, ce, ci, s_e, s_i)
         if t < n_ev_steps:
-            for e in range(ptr[t], ptr[t + 1]):
-                i = idx[e]
-                for k in range(n):
-                    ge_e[k] += w[i, k]
-                if learn:
-                    last_pre[i] = tg
-                    for k in range(n):
-                        wk = w[i, k] - nu_pre * post1[k]
-                        w[i, k] = wk if wk > 0.0 else 0.0
+            _deliver_input(w, ge_e, post1, last_pre, idx, ptr[t], ptr[t + 1], tg, learn,
+                           cn.nu_pre)
         if n_se > 0:
-            for k in range(n):
-                if not s_e[k]:
-                    continue
-                ge_i[k] += w_ei
-                if t < n_count:
-                    counts[k] += 1
-                if learn:
-                    a = nu_post * post2[k]
-                    for i in range(n_in):
-                        lag = tg - last_pre[i]
-                        if lag < n_table:
-                            wk = w[i, k] + a * table[lag]
-                            w[i, k] = wk if wk < w_max else w_max
-                    post1[k] = 1.0
-                    post2[k] = 1.0
+            _excitatory_spikes(w, s_e, ge_i, post1, post2, last_pre, tg, t < n_count, counts,
+                               learn, table, cn)
         if n_si > 0:
-            for k in range(n):
-                gi_e[k] += w_ie * (n_si - s_i[k])
-        # 4. reset (only on steps with spikes); then clear the spike flags
+            _lateral_inhibition(gi_e, s_i, n_si, cn.w_ie)
         if n_se + n_si > 0:
-            for k in range(n):
-                if s_e[k]:
-                    v_e[k] = v_reset_e
-                    ref_e[k] = r_e
-                    if learn:
-                        theta[k] += theta_plus
-                if s_i[k]:
-                    v_i[k] = v_reset_i
-                    ref_i[k] = r_i
-        if rec:
-            for k in range(n):
-                rec_e[t, k] = s_e[k]
-                rec_i[t, k] = s_i[k]
-        if n_se + n_si > 0:
-            for k in range(n):
-                s_e[k] = False
-                s_i[k] = False
+            _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn)
+        _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, n_se + n_si > 0)
