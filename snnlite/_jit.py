@@ -30,7 +30,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-__all__ = ["kernel_cache_dir", "njit", "prange"]
+__all__ = ["CACHE_DIR_FROM_ENV", "kernel_cache_dir", "njit", "prange"]
 
 
 def _user_cache_root() -> Path:
@@ -67,6 +67,8 @@ def _writable(directory: Path) -> bool:
 
 
 _CACHE_DIR = kernel_cache_dir()
+#: Whether the user chose the cache directory with ``NUMBA_CACHE_DIR`` (before snnlite set it).
+CACHE_DIR_FROM_ENV = bool(os.environ.get("NUMBA_CACHE_DIR"))
 # Numba picks a function's cache locator when it is decorated, from numba.config.CACHE_DIR,
 # which it reads from the environment at import (and again whenever a NUMBA_* variable
 # changes). So: the variable before the import; the config value if the user imported Numba
