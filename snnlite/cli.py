@@ -118,7 +118,7 @@ def _dataset_status(name: str, split: str) -> str:
         return f"{split}: not found"
     except (OSError, ValueError) as err:
         return f"{split}: FOUND BUT UNUSABLE: {' '.join(str(err).split())}"
-    check = "checksums verified" if name != "cifar10" else "records read"
+    check = "checksums verified" if name != "cifar10" else "records read (no published checksums)"
     return f"{split}: found, {check} ({len(x)} images)"
 
 

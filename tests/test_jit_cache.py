@@ -75,8 +75,10 @@ def _read_only(command: list[str], site: Path) -> list[str]:
     """``command`` run where ``site`` cannot be written (``chmod a-w`` binds all but root)."""
     if os.geteuid() != 0:
         return command
-    if shutil.which("unshare") is None:  # root ignores permissions: use a read-only mount
-        pytest.skip("running as root without unshare: cannot make a read-only install")
+    # root ignores permissions: use a read-only bind mount in a private mount namespace
+    probe = ["unshare", "--mount", "true"]
+    if shutil.which("unshare") is None or subprocess.run(probe, capture_output=True).returncode:
+        pytest.skip("running as root without mount namespaces: cannot make a read-only install")
     script = ('mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"')
     return ["unshare", "--mount", "sh", "-c", script, str(site), *command]
 
