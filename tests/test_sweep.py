@@ -130,8 +130,9 @@ def test_sweep_writes_records_and_summary_and_resumes(tmp_path, capsys):
     assert len(ran(out)) == 6 and "6 already done" in capsys.readouterr().out
     assert (out / "summary.json").read_text() == before
     # a record of other options is not silently reused
-    with pytest.raises(ValueError, match="record of another sweep"):
-        reproduce(out, "--seeds", "0", "--grid", "T=4", "--quick")
+    # (the CLI reports it as one line and exits 2)
+    assert reproduce(out, "--seeds", "0", "--grid", "T=4", "--quick") == 2
+    assert "record of another sweep" in capsys.readouterr().err
 
 
 def test_sweep_arguments_are_checked(tmp_path):

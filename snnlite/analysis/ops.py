@@ -68,16 +68,17 @@ class OpsReport:
         snn = self.total("energy_snn")
         return float("inf") if snn == 0 else self.total("energy_ann") / snn
 
-    def table(self) -> str:
-        """The report as aligned text."""
+    def table(self, energy: bool = True) -> str:
+        """The report as aligned text (with the energy line unless ``energy`` is False)."""
         cols = ["layer", "neurons", "spikes_pos", "spikes_neg", "events_in", "sops", "macs"]
         lines = ["  ".join(f"{c:>12}" for c in cols)]
         for r in self.rows + [{"layer": "total", **{c: self.total(c) for c in cols[1:]}}]:
             lines.append("  ".join(f"{r[c]:>12}" if isinstance(r[c], str) else f"{r[c]:>12.4g}"
                                    for c in cols))
-        lines.append(f"energy per sample: ANN {self.total('energy_ann') * 1e6:.4g} uJ, "
-                     f"SNN {self.total('energy_snn') * 1e6:.4g} uJ, "
-                     f"efficiency {self.efficiency:.3g}x")
+        if energy:
+            lines.append(f"energy per sample: ANN {self.total('energy_ann') * 1e6:.4g} uJ, "
+                         f"SNN {self.total('energy_snn') * 1e6:.4g} uJ, "
+                         f"efficiency {self.efficiency:.3g}x")
         return "\n".join(lines)
 
 

@@ -152,14 +152,29 @@ def _w4(repeats: int) -> dict:
 
 
 WORKLOADS = {"W1": _w1, "W2": _w2, "W4": _w4, "train-lenet": _train_lenet}
+#: One line per workload (``snnlite bench --help``); the module docstring has the details.
+SUMMARIES = {
+    "W1": "Poisson MLP 784-1000-10, LIF, T = 100, batch 128",
+    "W2": "conv IF net 32C5-A2-64C5-A2-10, analog, T = 8, batch 100",
+    "W4": "one BPTT step, LIF 784-256-10, T = 25, batch 128",
+    "train-lenet": "one epoch (60 000 images) of a LeNet, Adam, batch 128",
+}
 
 
 def run_bench(names: list[str] | None = None, repeats: int = 3) -> dict:
-    """Run the named workloads (all by default), print a table, return the numbers."""
+    """Run the named workloads (all by default), print a table, return the numbers.
+
+    Raises ValueError for an unknown workload name or ``repeats`` < 1, TypeError for a
+    non-integer ``repeats``.
+    """
     names = list(names or WORKLOADS)
     unknown = sorted(set(names) - set(WORKLOADS))
     if unknown:
         raise ValueError(f"unknown workloads {unknown}; choose from {sorted(WORKLOADS)}")
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)):
+        raise TypeError(f"repeats must be an integer >= 1, got {type(repeats).__name__}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1 (timed runs after the warm-up), got {repeats}")
     results = {}
     print(f"{'workload':<12} {'result':>18} {'dense floor':>18} {'of floor':>9} "
           f"{'compile':>9}  note")

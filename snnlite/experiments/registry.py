@@ -54,22 +54,22 @@ REGISTRY: dict[str, Reproduction] = {
     "classic-mnist": Reproduction(
         "snnlite.experiments.classic_mnist",
         "LeNet on MNIST, converted by data-based normalisation and threshold balancing",
-        "~1 h; quick ~10 min", {"T": ("T", int)}),
+        "about 1 h; quick about 10 min", {"T": ("T", int)}),
     "qffs-mnist": Reproduction(
         "snnlite.experiments.qffs_mnist",
         "2-bit QANN -> QFFS SNN: LeNet/MNIST with ablations, small ResNet/Fashion-MNIST",
-        "~1.5 h with the shipped QANNs; quick ~20 min", {"T": ("T", int)}),
+        "about 1.5 h with the shipped QANNs; quick about 20 min", {"T": ("T", int)}),
     "zou-mnist": Reproduction(
         "snnlite.experiments.zou_mnist",
         "all-integer ternary LeNet for k = 0, 1, 2 (Zou et al.)",
-        "~1.5 h (k = 1, 2 trained); quick ~1 min",
+        "about 1.5 h (k = 1, 2 trained); quick about 1 min",
         {"T": ("T", int), "k": ("levels", lambda k: (int(k),))}),
     "panda-fashion": Reproduction(
         "snnlite.experiments.panda_fashion",
         "Panda et al. on Fashion-MNIST: AGD, BackRes, stochmax, hybrid, conversion",
-        "several hours; quick ~2 min"),
+        "several hours; quick about 2 min"),
     "stdp-mnist": Reproduction(
         "snnlite.experiments.stdp_mnist",
         "Diehl & Cook and layer-wise conv STDP on MNIST and Fashion-MNIST",
-        "several hours; quick ~1 min"),
+        "several hours; quick about 1 min"),
 }
