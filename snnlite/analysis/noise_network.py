@@ -118,7 +118,7 @@ def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="ana
         below = x.astype(np.float64) * (T if t_in is None else min(t_in, T))
     else:  # spikes: encode here, so that their sum is known
         if encoder == "poisson" or callable(encoder):
-            x = (poisson if encoder == "poisson" else encoder)(x, T, as_rng(rng))
+            x = (poisson if encoder == "poisson" else encoder)(x, T, rng=as_rng(rng))
         elif encoder is not None:
             raise ValueError(f"encoder must be 'analog', 'poisson', a callable or None, "
                              f"got {encoder!r}")
