@@ -97,6 +97,8 @@ def check_input(x, name: str = "x", *, min_ndim: int = 1) -> np.ndarray:
         raise ValueError(f"{name} must be a rectangular array, got {err}") from None
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if x.dtype.kind == "b":
+        x = x.astype(np.int8)  # 0 and 1, with the integer arithmetic encoders use
     if x.ndim < min_ndim:
         axes = "(B, ...)" if min_ndim == 1 else "(T, B, ...)"
         raise ValueError(f"{name} must have shape {axes} with a batch axis, got shape {x.shape}")
