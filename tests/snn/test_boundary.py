@@ -215,6 +215,15 @@ def test_run_by_name_equals_running_the_encoded_sequence(name):
     np.testing.assert_allclose(by_name.outputs, direct.outputs, rtol=1e-12)
 
 
+def test_batches_draw_from_one_generator():
+    """With ``batch_size``, each batch is encoded in turn from the same generator."""
+    net, x = small_net(), np.random.default_rng(3).uniform(-1, 1, (5, 4))
+    rng = np.random.default_rng(11)
+    seq = np.concatenate([poisson(x[i:i + 2], 7, rng=rng) for i in (0, 2, 4)], axis=1)
+    np.testing.assert_array_equal(net.run(x, 7, "poisson", rng=11, batch_size=2).outputs,
+                                  net.run(seq, 7, None).outputs)
+
+
 def test_callable_encoders_are_called_with_rng_keyword_and_checked():
     net, x = small_net(), np.full((2, 4), 0.5)
     seen = {}

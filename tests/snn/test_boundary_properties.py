@@ -42,8 +42,9 @@ def arrays(draw, shape=None):
 
 def counts_of_steps(low: int = -2, high: int = 12):
     """``T``, ``batch_size`` and the like: mostly small integers, sometimes garbage."""
-    return st.one_of(st.integers(low, high), st.floats(low - 1, high), st.none(), st.booleans(),
-                     st.text(max_size=2))
+    valid = st.integers(1, high)
+    return st.one_of(valid, valid, valid, st.integers(low, 0), st.floats(low - 1, high),
+                     st.none(), st.booleans(), st.text(max_size=2))
 
 
 def names(message: str, argument: str) -> bool:
@@ -109,12 +110,20 @@ def test_encoders_are_correct_or_name_the_argument(x, T, name, signed, seed):
         assert not out[:, r == 0].any()
 
 
-def if_reference(x: np.ndarray, w: np.ndarray, b: np.ndarray, T: int, th: float):
-    """Spikes ``(T, B, N)`` and final potential of an IF layer (B9, subtract) in plain NumPy."""
+def if_reference(inputs, w: np.ndarray, b: np.ndarray, th: float):
+    """Spikes ``(T, B, N)`` and final potential of an IF layer (B9, subtract) in plain NumPy.
+
+    ``inputs`` is the encoded ``(T, B, N_in)`` sequence or a ConstantInput (analog: the
+    current ``W x + b`` of every step).
+    """
     with np.errstate(all="ignore"):
-        current = x.astype(np.float64) @ w.T.astype(np.float64) + b
-        v, spikes = np.zeros_like(current), []
-        for _ in range(T):
+        if isinstance(inputs, ConstantInput):
+            once = inputs.value.astype(np.float64) @ w.T.astype(np.float64)
+            currents = [once + b] * inputs.T
+        else:
+            currents = [step.astype(np.float64) @ w.T.astype(np.float64) + b for step in inputs]
+        v, spikes = np.zeros_like(currents[0]), []
+        for current in currents:
             v = v + current
             s = v >= th
             v = v - th * s
@@ -136,31 +145,45 @@ def grid_layer(seed: int, th: float) -> tuple[SpikingNetwork, np.ndarray, np.nda
 
 
 @st.composite
-def network_inputs(draw):
-    """Mostly well-formed ``(B, 3)`` batches (B may be 0), sometimes any shape."""
+def run_arguments(draw):
+    """``(x, T, batch_size)`` of a run: valid half of the time, otherwise anything.
+
+    Valid inputs are ``(B, 3)`` batches of mid-range rates in [-1, 1] (where random encoders
+    really are random); the others: any dtype ``(B, 3)`` (B may be 0) or any shape.
+    """
     if draw(st.booleans()):
-        return draw(arrays(shape=(draw(st.integers(0, 4)), N_IN)))
-    return draw(arrays())
+        rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+        dtype = draw(st.sampled_from([np.float64, np.float32]))
+        x = rng.uniform(-1, 1, (draw(st.integers(1, 4)), N_IN)).astype(dtype)
+        return x, draw(st.integers(1, 12)), draw(st.one_of(st.none(), st.integers(1, 5)))
+    shape = (draw(st.integers(0, 4)), N_IN) if draw(st.booleans()) else None
+    return (draw(arrays(shape=shape)), draw(counts_of_steps()),
+            draw(st.one_of(st.none(), counts_of_steps(-1, 5))))
 
 
-@FAST
-@given(x=network_inputs(), T=counts_of_steps(), batch_size=st.one_of(
-    st.none(), counts_of_steps(-1, 5)), seed=st.integers(0, 100),
-    th=st.sampled_from([0.25, 0.5, 1.0, 1.75]))
-def test_if_layer_spikes_match_numpy_or_name_the_argument(x, T, batch_size, seed, th):
-    net, w, b = grid_layer(seed, th)
-    bad = bad_arguments(x, T, rates=False, signed=True)
+@settings(FAST, max_examples=60)
+@given(args=run_arguments(), seed=st.integers(0, 100),
+       th=st.sampled_from([0.25, 0.5, 1.0, 1.75]),
+       encoder=st.sampled_from(["analog", "poisson", "regular", "latency"]))
+def test_if_layer_spikes_match_numpy_or_name_the_argument(args, seed, th, encoder):
+    (x, T, batch_size), (net, w, b) = args, grid_layer(seed, th)
+    bad = bad_arguments(x, T, rates=encoder != "analog", signed=True)
     if x.ndim != 2 or x.shape[1] != N_IN or x.shape[0] == 0:
         bad.add("x")
     if batch_size is not None and bad_count(batch_size):
         bad.add("batch_size")
     overflow = False
-    if not bad:
-        ref, v = if_reference(x, w, b, int(T), th)
+    if not bad:  # the same encoder, batches and seed outside the network, then NumPy
+        rng, size = np.random.default_rng(seed), len(x) if batch_size is None else int(batch_size)
+        parts = [if_reference(get_encoder(encoder)(x[i:i + size], int(T), rng=rng), w, b, th)
+                 for i in range(0, len(x), size)]
+        ref = np.concatenate([spikes for spikes, _ in parts], axis=1)
+        v = np.concatenate([v for _, v in parts])
         overflow = not np.isfinite(v).all()
     try:
         with np.errstate(all="ignore"):
-            res = net.run(x, T, batch_size=batch_size, record={"if": "spikes"}, dtype=np.float64)
+            res = net.run(x, T, encoder, batch_size=batch_size, record={"if": "spikes"},
+                          dtype=np.float64, rng=seed)
     except (ValueError, TypeError) as err:
         if overflow:
             assert "overflowed" in str(err)
@@ -229,7 +252,7 @@ def test_huge_finite_inputs_in_float64_are_simulated_exactly(T):
     """1e300 is finite in float64: the layer fires every step, nothing overflows."""
     net, w, b = grid_layer(3, 1.0)
     x = 1e300 * np.sign(w[:2].astype(np.float64))  # sample i drives neuron i up
-    ref, v = if_reference(x, w, b, T, 1.0)
+    ref, v = if_reference(ConstantInput(x, T), w, b, 1.0)
     assert np.isfinite(v).all() and ref.any()
     res = net.run(x, T, record={"if": "spikes"}, dtype=np.float64)
     np.testing.assert_array_equal(res.spikes["if"], ref)
