@@ -33,7 +33,6 @@ __all__ = ["SpikingNetwork"]
 CHUNK_ELEMENTS = 2**21
 
 
-
 def _check_record(record, recordable: dict, layers: list[str]) -> dict:
     """``record`` as ``{layer: set of quantities}``, each a quantity that layer can record."""
     if not isinstance(record, Mapping):
@@ -46,7 +45,7 @@ def _check_record(record, recordable: dict, layers: list[str]) -> dict:
                     "SimulationResult.outputs)" if name in layers else "is no layer's name")
             raise ValueError(f"record names {name!r}, which {what}; recordable layers: "
                              f"{list(recordable)}")
-        what = {what} if isinstance(what, str) else set(what)
+        what = {what} if isinstance(what, str) else set(what) if np.iterable(what) else {what}
         if not what or not what <= set(recordable[name]):
             raise ValueError(f"record[{name!r}] must name {' and/or '.join(recordable[name])}, "
                              f"got {sorted(what, key=str)}")
@@ -166,15 +165,20 @@ class SpikingNetwork:
         T = check_steps(T)
         if engine not in ("layer", "step"):
             raise ValueError(f"engine must be 'layer' or 'step', got {engine!r}")
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind != "f":
+            raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype!r}")
         dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype}")
         encode = None if encoder is None else get_encoder(encoder)
         if t_in is not None and encoder != "analog":
             raise ValueError("t_in applies to the analog encoder only")
         x = check_input(x, min_ndim=1 if encode else 2)
         if encode is None and x.shape[0] != T:
-            raise ValueError(f"encoded input must have T={T} steps first, got {x.shape}")
+            raise ValueError(f"x must be an encoded sequence (T, B, ...) with T={T} steps first "
+                             f"when encoder is None, got shape {x.shape}")
         n, sample = (x.shape[0], x.shape[1:]) if encode else (x.shape[1], x.shape[2:])
         if n == 0:
             raise ValueError(f"x holds no samples (shape {x.shape}); expected at least one")

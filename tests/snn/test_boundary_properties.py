@@ -202,19 +202,26 @@ def test_if_layer_spikes_match_numpy_or_name_the_argument(args, seed, th, encode
                                         st.lists(st.sampled_from(["spikes", "v", "w"]),
                                                  max_size=2))),
        engine=st.sampled_from(["layer", "step", "fast"]), chunk=st.one_of(
-           st.none(), counts_of_steps(-1, 5)))
-def test_run_options_are_validated(record, engine, chunk):
+           st.none(), counts_of_steps(-1, 5)),
+       dtype=st.sampled_from([np.float32, np.float64, np.int64, "foo"]))
+def test_run_options_are_validated(record, engine, chunk, dtype):
     net, _, _ = grid_layer(0, 0.5)
     x = np.full((2, N_IN), 0.75)
     try:
-        res = net.run(x, 5, record=record, engine=engine, chunk=chunk)
+        res = net.run(x, 5, record=record, engine=engine, chunk=chunk, dtype=dtype)
     except (ValueError, TypeError) as err:
         message = str(err)
-        assert any(names(message, a) for a in ("record", "engine", "chunk")), message
+        assert any(names(message, a) for a in ("record", "engine", "chunk", "dtype")), message
         return
     assert engine in ("layer", "step") and set(record) <= {"if"}
-    wanted = record.get("if", ())
-    for what in {wanted} if isinstance(wanted, str) else set(wanted):
+    assert dtype in (np.float32, np.float64) and (chunk is None or not bad_count(chunk))
+    wanted = record.get("if", [])
+    if not record:
+        assert res.spikes == {} and res.v == {}
+        return
+    wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+    assert wanted and wanted <= {"spikes", "v"}
+    for what in wanted:
         assert (res.spikes if what == "spikes" else res.v)["if"].shape == (5, 2, N_OUT)
 
 
