@@ -42,8 +42,8 @@ from snnlite.nn.init import as_rng
 from snnlite.snn.constant_input import ConstantInput
 from snnlite.snn.fast_bernoulli import bernoulli_spikes
 
-__all__ = ["ENCODERS", "ConstantInput", "analog", "bernoulli", "check_input", "check_steps",
-           "get_encoder", "latency", "poisson", "regular"]
+__all__ = ["ENCODERS", "ConstantInput", "analog", "bernoulli", "check_input", "check_int",
+           "check_steps", "get_encoder", "latency", "poisson", "regular"]
 
 
 def check_int(value, name: str, minimum: int = 1) -> int:
@@ -61,8 +61,8 @@ def check_int(value, name: str, minimum: int = 1) -> int:
     expected = f"an integer >= {minimum}"
     if not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
-    if isinstance(value, bool) or not np.isfinite(value) or int(value) != value \
-            or value < minimum:
+    whole = isinstance(value, numbers.Integral) or (np.isfinite(value) and int(value) == value)
+    if isinstance(value, bool) or not whole or value < minimum:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return int(value)
 
