@@ -254,3 +254,17 @@ def test_bptt_encoders_call_the_registry():
         Encoder(T, "morse")
     with pytest.raises(ValueError, match="probabilities"):
         PoissonEncoder(T)(x * 3)
+
+
+def test_noise_decomposition_takes_every_registered_encoder():
+    """``analysis.decompose`` encodes through the same registry as ``run``."""
+    from snnlite.analysis import decompose
+
+    lin = nn.Linear(1, 1, bias=False, dtype=np.float64)
+    lin.weight.data[...] = 1.0
+    net = SpikingNetwork([SpikingLayer(lin, IF(1.0, v_init=0.5), name="n")])
+    x = np.array([[0.375]])
+    d = decompose(net, x, 16, {"n": [[6]]}, encoder="regular")
+    assert d.layers["n"].total_current[0, 0] == 6  # floor(16 * 0.375) regular spikes
+    with pytest.raises(ValueError, match="got 'morse'"):
+        decompose(net, x, 16, {"n": [[6]]}, encoder="morse")
