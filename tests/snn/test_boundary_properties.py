@@ -1,4 +1,5 @@
-"""Property-based tests over the public boundary of the encoders, the network and the neurons.
+"""Property-based tests over the public boundary of the encoders, the network and the neurons
+(IF and LIF).
 
 Whatever hypothesis feeds in (malformed shapes, every real dtype, NaN/inf, empty and huge
 values, wrong argument types), the result is either correct, checked against an independent
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from snnlite import nn
-from snnlite.neurons import IF
+from snnlite.neurons import IF, LIF
 from snnlite.snn import ConstantInput, SpikingLayer, SpikingNetwork, get_encoder
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -251,6 +252,38 @@ def test_if_neuron_scan_matches_its_equations_or_names_the_argument(current, thr
             v = {"subtract": v - th * z, "zero": np.where(z, 0.0, v), "none": v}[reset]
             ref.append(z)
     np.testing.assert_array_equal(spikes, np.array(ref, np.int8).reshape(spikes.shape))
+    np.testing.assert_array_equal(state["v"], v)
+
+
+@FAST
+@given(steps=st.integers(1, 8), n=st.integers(0, 3), seed=st.integers(0, 2**16),
+       alpha=st.one_of(st.sampled_from([0.5, 0.75, 0.875, 1.0]), st.floats()),
+       threshold=st.one_of(st.sampled_from([0.5, 1.0, 1.5]), st.floats()),
+       refractory=st.integers(-1, 3), reset=st.sampled_from(["subtract", "zero", "none"]))
+def test_lif_scan_matches_its_equations_or_names_the_argument(steps, n, seed, alpha, threshold,
+                                                              refractory, reset):
+    try:
+        neuron = LIF(alpha=alpha, threshold=threshold, refractory=refractory, reset=reset)
+    except (ValueError, TypeError) as err:
+        bad = {name for name, ok in (("alpha", 0 < alpha <= 1),
+                                     ("threshold", np.isfinite(threshold) and threshold > 0),
+                                     ("refractory", refractory >= 0)) if not ok}
+        check_error(err, bad)
+        return
+    assert 0 < alpha <= 1 and np.isfinite(threshold) and threshold > 0 and refractory >= 0
+    current = np.random.default_rng(seed).integers(-8, 9, (steps, n)) / 4  # exact sums
+    state = neuron.init_state(1, n, dtype=np.float64)
+    spikes = neuron.scan(current, state)
+    v, ref, expected = np.zeros(n), np.zeros(n, int), []  # C2, C3 and the refractory hold
+    for row in current:
+        active = ref == 0
+        ref = np.where(active, ref, ref - 1)
+        v = np.where(active, alpha * v + row, v)
+        z = active & (v >= threshold)
+        ref = np.where(z, refractory, ref)
+        v = {"subtract": v - threshold * z, "zero": np.where(z, 0.0, v), "none": v}[reset]
+        expected.append(z)
+    np.testing.assert_array_equal(spikes, np.array(expected, np.int8).reshape(steps, n))
     np.testing.assert_array_equal(state["v"], v)
 
 
