@@ -15,7 +15,7 @@ import numpy as np
 
 from ..neurons import IF, QFFS
 from ..nn.init import as_rng
-from ..snn.encoding import analog, poisson
+from ..snn.encoding import analog, get_encoder
 from ..snn.layers import Reshape, SpikingLayer
 from ..snn.maxpool import EventMaxPool
 from ..snn.result import SimulationResult
@@ -79,12 +79,13 @@ def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="ana
     targets : mapping of str -> (B, ...) array
         Target counts per layer name (quantized ANN levels, or ideal counts if
         ``levels=False``); only these layers are analysed.
-    encoder : {"analog", "poisson"}, callable ``f(x, T, rng)`` or None
-        As in :meth:`~snnlite.snn.SpikingNetwork.run`.
+    encoder : str, callable ``f(x, T, *, rng=None)`` or None
+        As in :meth:`~snnlite.snn.SpikingNetwork.run` (a name in
+        :data:`~snnlite.snn.encoding.ENCODERS`).
     t_in : int, optional
         Analog input only for the first ``t_in`` steps.
     rng : Generator, int or None
-        Random source of the Poisson encoder.
+        Random source of a stochastic encoder.
     levels, atol
         As in :func:`attribute`.
     dtype : dtype, default float64
@@ -117,11 +118,8 @@ def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="ana
         result = net.run(x, T, "analog", t_in=t_in, record=record, dtype=dtype)
         below = x.astype(np.float64) * (T if t_in is None else min(t_in, T))
     else:  # spikes: encode here, so that their sum is known
-        if encoder == "poisson" or callable(encoder):
-            x = (poisson if encoder == "poisson" else encoder)(x, T, as_rng(rng))
-        elif encoder is not None:
-            raise ValueError(f"encoder must be 'analog', 'poisson', a callable or None, "
-                             f"got {encoder!r}")
+        if encoder is not None:
+            x = get_encoder(encoder)(x, T, rng=as_rng(rng))
         x = np.asarray(x)
         result = net.run(x, T, None, record=record, dtype=dtype)
         below = x.sum(axis=0, dtype=np.float64)

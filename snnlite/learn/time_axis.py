@@ -4,7 +4,9 @@ Inside a network trained by BPTT every tensor carries ``T * B`` rows, time-major
 ``t*B + b``), so ordinary :mod:`snnlite.nn` ops (``Linear``, ``Conv2d``, ``AvgPool2d``) act on
 all steps with one call. These modules enter and leave that layout:
 
-* :class:`PoissonEncoder` — ``(B, ...)`` images to ``(T*B, ...)`` rate-coded spikes (§4.1);
+* :class:`Encoder` — ``(B, ...)`` images to ``(T*B, ...)`` spikes of any encoder of the
+  registry :data:`snnlite.snn.encoding.ENCODERS`; :class:`PoissonEncoder` is its rate-coded
+  (§4.1) form;
 * :class:`Repeat` — the same real-valued current at every step (analog input, or the output
   of the ReLU block of a hybrid network, §4.8); its backward sums over time, so gradients
   flow into what came before;
@@ -14,17 +16,62 @@ all steps with one call. These modules enter and leave that layout:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from snnlite.nn.init import as_rng
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import check_steps, poisson
+from snnlite.snn.encoding import check_steps, get_encoder
 
-__all__ = ["PoissonEncoder", "Repeat", "SumOverTime"]
+__all__ = ["Encoder", "PoissonEncoder", "Repeat", "SumOverTime"]
 
 
-class PoissonEncoder(Module):
-    """Rate coding as a network's first module: ``(B, ...)`` -> ``(T*B, ...)`` float32 spikes.
+class Encoder(Module):
+    """An input encoder as a network's first module: ``(B, ...)`` -> ``(T*B, ...)`` float32.
+
+    Parameters
+    ----------
+    T : int
+        Time steps.
+    encoder : str or callable, default "poisson"
+        A name in :data:`snnlite.snn.encoding.ENCODERS` or a callable
+        ``f(x, T, *, rng=None, ...)`` (looked up with :func:`~snnlite.snn.encoding.get_encoder`).
+    rng : Generator, int or None
+        Random source, advanced at every call (same seed, same sequence of batches).
+    **options
+        Passed to the encoder at every call (for example ``signed=False``).
+
+    Notes
+    -----
+    The encoding has no input gradient (the input is data): :meth:`backward` returns None.
+    For an analog input whose gradient matters, use :class:`Repeat`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Encoder(4, "regular")(np.array([[0.5, 1.0]])).reshape(4, 2).tolist()
+    [[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]
+    """
+
+    def __init__(self, T: int, encoder: str | Callable = "poisson", rng=None, **options):
+        self.T, self.encode, self.rng = check_steps(T), get_encoder(encoder), as_rng(rng)
+        self.encoder, self.options = encoder, options
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        spikes = np.asarray(self.encode(x, self.T, rng=self.rng, **self.options), np.float32)
+        return spikes.reshape((-1,) + spikes.shape[2:])
+
+    def backward(self, grad: np.ndarray) -> None:
+        return None
+
+    def extra_repr(self) -> str:
+        options = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"T={self.T}, encoder={self.encoder!r}{options}"
+
+
+class PoissonEncoder(Encoder):
+    """Rate coding as a network's first module: :class:`Encoder` with ``"poisson"`` (§4.1).
 
     Parameters
     ----------
@@ -34,21 +81,11 @@ class PoissonEncoder(Module):
         Random source, advanced at every call (same seed, same sequence of batches).
     signed : bool, default True
         Negative inputs give -1 spikes (see :func:`snnlite.snn.encoding.poisson`).
-
-    Notes
-    -----
-    The encoding is random, so it has no input gradient: :meth:`backward` returns None.
     """
 
     def __init__(self, T: int, rng=None, signed: bool = True):
-        self.T, self.rng, self.signed = check_steps(T), as_rng(rng), signed
-
-    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        spikes = poisson(x, self.T, rng=self.rng, signed=self.signed, dtype=np.float32)
-        return spikes.reshape((-1,) + spikes.shape[2:])
-
-    def backward(self, grad: np.ndarray) -> None:
-        return None
+        super().__init__(T, "poisson", rng, signed=signed, dtype=np.float32)
+        self.signed = signed
 
     def extra_repr(self) -> str:
         return f"T={self.T}, signed={self.signed}"

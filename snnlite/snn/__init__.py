@@ -2,7 +2,16 @@
 
 from .context import SpikeCounts
 from .count_readout import CountReadout
-from .encoding import ConstantInput, analog, bernoulli, latency, poisson, regular
+from .encoding import (
+    ENCODERS,
+    ConstantInput,
+    analog,
+    bernoulli,
+    get_encoder,
+    latency,
+    poisson,
+    regular,
+)
 from .layers import Readout, Reshape, SpikingLayer, split_bias
 from .leaky_readout import LeakyReadout
 from .maxpool import EventMaxPool
@@ -11,9 +20,7 @@ from .residual import Residual
 from .result import SimulationResult
 
 __all__ = [
-    "ConstantInput", "CountReadout", "Readout", "Reshape", "Residual", "SimulationResult",
-    "LeakyReadout", "SpikeCounts",
-    "SpikingLayer", "SpikingNetwork", "analog", "bernoulli", "latency", "poisson", "regular",
-    "split_bias",
-    "EventMaxPool",
+    "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "LeakyReadout", "Readout",
+    "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer", "SpikingNetwork",
+    "analog", "bernoulli", "get_encoder", "latency", "poisson", "regular", "split_bias",
 ]

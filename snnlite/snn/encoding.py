@@ -1,139 +1,145 @@
 """Input encoders: turn an image batch ``x`` of shape ``(B, ...)`` into ``T`` steps of input.
 
-Every encoder returns a time-first sequence ``(T, B, ...)``:
+Every encoder has the signature ``encoder(x, T, *, rng=None, **options)`` and returns a
+time-first sequence ``(T, B, ...)``; :data:`ENCODERS` lists them by name and
+:func:`get_encoder` looks one up (what ``SpikingNetwork.run(encoder=...)`` and the BPTT
+:class:`~snnlite.learn.time_axis.Encoder` use):
 
 ========== ============================================= =================================
 encoder    step ``t`` (``t = 0 .. T-1``)                  output
 ========== ============================================= =================================
 analog     ``x`` while ``t < t_in``, then 0               :class:`ConstantInput` (lazy)
 poisson    ``sign(x) * 1[u < |x|]``, ``u ~ U[0, 1)``      int8 in {-1, 0, 1}
-regular    ``floor((t+1) r) - floor(t r)``, ``r = x``     int8 in {0, 1}
-latency    one spike at ``round((1 - x) (T - 1))``        int8 in {0, 1}
+bernoulli  the same function as ``poisson``
+regular    ``sign(x) (floor((t+1) r) - floor(t r))``,     int8 in {-1, 0, 1}
+           ``r = |x|``
+latency    one spike ``sign(x)`` at                       int8 in {-1, 0, 1}
+           ``round((1 - |x|) (T - 1))``
 ========== ============================================= =================================
 
 Analog (current) input removes rate-coding noise (spec §3.4); Poisson/Bernoulli rate coding is
 Panda et al.'s input (§4.1).
+
+Input rules, the same for every encoder: ``x`` is real-valued and finite, with a batch axis.
+The spike encoders read ``x`` as signed rates in ``[-1, 1]`` (a negative input gives -1
+spikes; ``signed=False`` demands ``x >= 0`` and gives {0, 1}); values outside raise instead of
+being clipped. Integer arrays are accepted only with values in {-1, 0, 1}: an integer array
+with larger values is almost always an unscaled image (uint8 0-255), which would saturate every
+encoder, so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
+
+Adding an encoder: write ``f(x, T, *, rng=None, ...)`` here (validate ``x`` with
+:func:`check_input`) and add it to :data:`ENCODERS`.
 """
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Callable
+
 import numpy as np
 
 from snnlite.nn.init import as_rng
+from snnlite.snn.constant_input import ConstantInput
 from snnlite.snn.fast_bernoulli import bernoulli_spikes
 
-__all__ = ["ConstantInput", "analog", "bernoulli", "latency", "poisson", "regular"]
+__all__ = ["ENCODERS", "ConstantInput", "analog", "bernoulli", "check_input", "check_int",
+           "check_steps", "get_encoder", "latency", "poisson", "regular"]
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int ``>= minimum``, or raise naming ``name``.
+
+    Integral floats (``8.0``) are accepted.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a number (for example ``None`` or the string ``'8'``).
+    ValueError
+        If it is a bool, not a whole number, or below ``minimum``.
+    """
+    expected = f"an integer >= {minimum}"
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+    whole = isinstance(value, numbers.Integral) or (np.isfinite(value) and int(value) == value)
+    if isinstance(value, bool) or not whole or value < minimum:
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
 
 
 def check_steps(T) -> int:
-    """Return ``T`` as an int >= 1 or raise ValueError."""
-    if isinstance(T, bool) or int(T) != T or T < 1:
-        raise ValueError(f"T must be an integer >= 1, got {T!r}")
-    return int(T)
+    """Return the number of steps ``T`` as an int >= 1 (see :func:`check_int`)."""
+    return check_int(T, "T", 1)
 
 
-def _check_batch(x) -> np.ndarray:
-    """Return ``x`` as a finite array with a batch axis (ndim >= 1) or raise ValueError."""
-    x = np.asarray(x)
-    if x.ndim < 1:
-        raise ValueError(f"x must have a batch axis, shape (B, ...), got shape {x.shape}")
-    if x.dtype.kind not in "biuf":
-        raise ValueError(f"x must be real numbers, got dtype {x.dtype}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or inf")
-    return x
-
-
-class ConstantInput:
-    """The sequence ``(T, B, ...)`` equal to ``x`` at steps ``t < t_in`` and 0 after, unstored.
+def check_input(x, name: str = "x", *, min_ndim: int = 1) -> np.ndarray:
+    """Return ``x`` as a finite real array with a batch axis, or raise naming ``name``.
 
     Parameters
     ----------
-    x : (B, ...) float array
-        The input current of every step.
-    T : int
-        Number of steps.
-    t_in : int or None
-        Steps with input (``None``: all ``T``); the spec's ``1[t <= T_in]`` (B14).
+    x : array_like
+        An input batch ``(B, ...)`` (``min_ndim = 1``) or an encoded sequence ``(T, B, ...)``
+        (``min_ndim = 2``).
+    name : str
+        Used in the messages.
 
-    Attributes
-    ----------
-    value : (B, ...) array
-        ``x`` itself. The engine computes the first layer's current ``W x`` **once** from it
-        and reuses it for the first ``steps_on`` steps (the input is zero afterwards).
-    T, t_in : int, int or None
-        As given.
-    steps_on : int
-        ``min(t_in, T)`` (``T`` when ``t_in`` is None).
-    shape, dtype, ndim
-        Those of the materialised array.
-
-    Notes
-    -----
-    ``np.asarray(inp)`` or :meth:`materialize` builds the full ``(T, B, ...)`` array (costs
-    ``T`` copies of ``x``); ``inp[t]`` returns step ``t`` alone.
+    Raises
+    ------
+    TypeError
+        If ``x`` does not hold real numbers (strings, objects, complex numbers).
+    ValueError
+        If it has fewer than ``min_ndim`` axes, NaN or inf, or is an integer array with values
+        outside {-1, 0, 1} (an unscaled image: use :func:`snnlite.datasets.to_float`).
     """
-
-    def __init__(self, x: np.ndarray, T: int, t_in: int | None = None):
-        self.value = x
-        self.T = T
-        self.t_in = t_in
-        self.steps_on = T if t_in is None else min(t_in, T)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.T, *self.value.shape)
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.value.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self.value.ndim + 1
-
-    def __len__(self) -> int:
-        return self.T
-
-    def __getitem__(self, t: int) -> np.ndarray:
-        """Input at step ``t`` (an int, negative counts from the end): ``x`` or zeros."""
-        if not isinstance(t, (int, np.integer)):
-            raise TypeError(f"ConstantInput supports integer step indices only, got {t!r}")
-        if not -self.T <= t < self.T:
-            raise IndexError(f"step {t} out of range for T = {self.T}")
-        return self.value if t % self.T < self.steps_on else np.zeros_like(self.value)
-
-    def window(self, start: int, stop: int) -> ConstantInput:
-        """The steps ``start .. stop-1`` as a ConstantInput of ``stop - start`` steps."""
-        if not 0 <= start < stop <= self.T:
-            raise IndexError(f"window [{start}, {stop}) out of range for T = {self.T}")
-        return ConstantInput(self.value, stop - start, max(0, self.steps_on - start))
-
-    def materialize(self) -> np.ndarray:
-        """The full ``(T, B, ...)`` array."""
-        out = np.zeros(self.shape, dtype=self.dtype)
-        out[: self.steps_on] = self.value
-        return out
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        if copy is False:
-            raise ValueError("ConstantInput cannot be converted to an array without a copy")
-        out = self.materialize()
-        return out if dtype is None else out.astype(dtype, copy=False)
-
-    def __repr__(self) -> str:
-        return f"ConstantInput(shape={self.shape}, dtype={self.dtype}, t_in={self.t_in})"
+    try:
+        x = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array, got {err}") from None
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if x.dtype.kind == "b":
+        x = x.astype(np.int8)  # 0 and 1, with the integer arithmetic encoders use
+    if x.ndim < min_ndim:
+        axes = "(B, ...)" if min_ndim == 1 else "(T, B, ...)"
+        raise ValueError(f"{name} must have shape {axes} with a batch axis, got shape {x.shape}")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or inf ({np.count_nonzero(~np.isfinite(x))} "
+                         f"values); expected finite numbers")
+    if x.dtype.kind in "iu" and x.size and (x.min() < -1 or x.max() > 1):
+        raise ValueError(
+            f"{name} has integer dtype {x.dtype} with values in [{x.min()}, {x.max()}]: an "
+            f"unscaled image? Encoders expect real values (pixel intensities in [0, 1]); "
+            f"convert uint8 images with snnlite.datasets.to_float(images) (or x / 255)")
+    return x
 
 
-def analog(x, T: int, t_in: int | None = None) -> ConstantInput:
+def _check_rates(x, signed: bool, name: str = "x") -> np.ndarray:
+    """``x`` checked by :func:`check_input` and lying in [-1, 1] (signed) or [0, 1]."""
+    x = check_input(x, name)
+    if not x.size:
+        return x
+    lo, hi = x.min(), x.max()
+    if not signed and lo < 0:
+        raise ValueError(f"{name} has negative values (min {lo}); use signed=True or inputs "
+                         f"in [0, 1]")
+    if lo < -1 or hi > 1:
+        expected = "[-1, 1] (signed rates)" if signed else "[0, 1]"
+        raise ValueError(f"{name} must be spike probabilities in {expected}, got values in "
+                         f"[{lo}, {hi}]; scale the input (images: snnlite.datasets.to_float)")
+    return x
+
+
+def analog(x, T: int, *, rng=None, t_in: int | None = None) -> ConstantInput:
     """Analog (current) coding: the same input ``x`` at every step, off after ``t_in`` steps.
 
     Parameters
     ----------
     x : (B, ...) array_like
-        Input batch (integers are converted to float32).
+        Input batch, any finite real values (integers, only {-1, 0, 1}, become float32).
     T : int
         Number of steps, ``>= 1``.
+    rng : ignored
+        Analog coding is deterministic; accepted so that every encoder has one signature.
     t_in : int, optional
         Input is on for steps ``t < t_in`` and zero after (input shut-down, B14); ``None``
         keeps it on.
@@ -145,8 +151,8 @@ def analog(x, T: int, t_in: int | None = None) -> ConstantInput:
 
     Raises
     ------
-    ValueError
-        If ``T < 1``, ``t_in < 0``, or ``x`` has no batch axis or non-finite values.
+    TypeError, ValueError
+        If ``T < 1``, ``t_in < 0``, or ``x`` breaks the input rules (module docstring).
 
     Examples
     --------
@@ -158,32 +164,30 @@ def analog(x, T: int, t_in: int | None = None) -> ConstantInput:
     [0.5, 0.5, 0.0]
     """
     T = check_steps(T)
-    x = _check_batch(x)
+    x = check_input(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
-    if t_in is not None and (isinstance(t_in, bool) or int(t_in) != t_in or t_in < 0):
-        raise ValueError(f"t_in must be None or an integer >= 0, got {t_in!r}")
-    return ConstantInput(x, T, None if t_in is None else int(t_in))
+    return ConstantInput(x, T, None if t_in is None else check_int(t_in, "t_in", 0))
 
 
-def poisson(x, T: int, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarray:
+def poisson(x, T: int, *, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarray:
     """Rate (Poisson/Bernoulli) coding: per step a spike with probability ``|x|`` (§4.1).
 
-    ``spike[t] = sign(x) * 1[u_t < clip(|x|, 0, 1)]`` with ``u_t ~ U[0, 1)`` drawn
-    independently per step and element, at float32 resolution (2**-24), from a counter-based
-    generator keyed by one draw of ``rng`` (see :mod:`snnlite.snn.fast_bernoulli`).
+    ``spike[t] = sign(x) * 1[u_t < |x|]`` with ``u_t ~ U[0, 1)`` drawn independently per
+    step and element, at float32 resolution (2**-24), from a counter-based generator keyed by
+    one draw of ``rng`` (see :mod:`snnlite.snn.fast_bernoulli`).
 
     Parameters
     ----------
     x : (B, ...) array_like
-        Input batch; with ``signed`` it may be negative (mean/std-normalised inputs).
+        Spike probabilities in [-1, 1]; with ``signed`` negative values (mean/std-normalised
+        inputs) give -1 spikes.
     T : int
         Number of steps, ``>= 1``.
     rng : Generator, int or None
         Random source (same seed, same spikes).
     signed : bool, default True
-        Give spikes the sign of ``x`` (-1 for negative inputs). When False, ``x`` must be
-        ``>= 0``.
+        Give spikes the sign of ``x``. When False, ``x`` must be in [0, 1].
     dtype : data-type, default int8
         Of the result (float32 for spikes that feed a matrix product directly).
 
@@ -193,9 +197,9 @@ def poisson(x, T: int, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarr
 
     Raises
     ------
-    ValueError
-        If ``T < 1``, ``x`` has no batch axis or non-finite values, or ``signed`` is False and
-        ``x`` has negative values.
+    TypeError, ValueError
+        If ``T < 1``, ``x`` breaks the input rules (module docstring) or lies outside
+        [-1, 1] ([0, 1] when unsigned): probabilities are never clipped.
 
     Examples
     --------
@@ -207,10 +211,8 @@ def poisson(x, T: int, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarr
     True
     """
     T = check_steps(T)
-    x = _check_batch(x)
-    if not signed and np.any(x < 0):
-        raise ValueError("x has negative values; use signed=True or inputs >= 0")
-    p = np.clip(np.abs(x), 0.0, 1.0)
+    x = _check_rates(x, signed)
+    p = np.abs(x).astype(np.float32 if x.dtype in (np.float16, np.float32) else np.float64)
     sign = np.sign(x).astype(np.int8) if signed else np.ones(x.shape, np.int8)
     return bernoulli_spikes(p, sign, T, as_rng(rng), dtype)
 
@@ -218,60 +220,70 @@ def poisson(x, T: int, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarr
 bernoulli = poisson
 
 
-def regular(x, T: int) -> np.ndarray:
-    """Deterministic rate coding: evenly spaced spikes, ``floor(T r)`` of them after ``T`` steps.
+def regular(x, T: int, *, rng=None, signed: bool = True) -> np.ndarray:
+    """Deterministic rate coding: evenly spaced spikes, ``floor(T |x|)`` of them after ``T`` steps.
 
-    With ``r = clip(x, 0, 1)`` the spike at step ``t = 1 .. T`` is
-    ``floor(t r) - floor((t - 1) r)`` (in {0, 1}), so the count after ``t`` steps is
+    With ``r = |x|`` the spike at step ``t = 1 .. T`` is
+    ``sign(x) (floor(t r) - floor((t - 1) r))``, so the count after ``t`` steps is
     ``floor(t r)`` exactly (computed in float64).
 
     Parameters
     ----------
     x : (B, ...) array_like
-        Rates; values outside [0, 1] are clipped.
+        Rates in [-1, 1]; negative rates give -1 spikes (``signed=False``: [0, 1] only).
     T : int
         Number of steps, ``>= 1``.
+    rng : ignored
+        Deterministic; accepted so that every encoder has one signature.
+    signed : bool, default True
+        Allow negative rates (spikes carry the sign of ``x``).
 
     Returns
     -------
-    (T, B, ...) int8 array in {0, 1}.
+    (T, B, ...) int8 array in {-1, 0, 1}.
 
     Raises
     ------
-    ValueError
-        If ``T < 1`` or ``x`` has no batch axis or non-finite values.
+    TypeError, ValueError
+        If ``T < 1``, ``x`` breaks the input rules (module docstring) or lies outside
+        [-1, 1] ([0, 1] when unsigned).
 
     Examples
     --------
-    >>> regular([0.5, 0.25], T=4)[:, 0].tolist(), regular([0.5, 0.25], T=4)[:, 1].tolist()
-    ([0, 1, 0, 1], [0, 0, 0, 1])
+    >>> regular([0.5, -0.25], T=4)[:, 0].tolist(), regular([0.5, -0.25], T=4)[:, 1].tolist()
+    ([0, 1, 0, 1], [0, 0, 0, -1])
     """
     T = check_steps(T)
-    r = np.clip(_check_batch(x).astype(np.float64), 0.0, 1.0)
-    t = np.arange(T + 1, dtype=np.float64).reshape((T + 1,) + (1,) * r.ndim)
-    return np.diff(np.floor(t * r), axis=0).astype(np.int8)
+    x = _check_rates(x, signed).astype(np.float64)
+    t = np.arange(T + 1, dtype=np.float64).reshape((T + 1,) + (1,) * x.ndim)
+    spikes = np.diff(np.floor(t * np.abs(x)), axis=0).astype(np.int8)
+    return spikes * np.sign(x).astype(np.int8)
 
 
-def latency(x, T: int, threshold: float = 0.0) -> np.ndarray:
-    """Time-to-first-spike coding: one spike per input, earlier for larger ``x`` (linear map).
+def latency(x, T: int, *, rng=None, signed: bool = True, threshold: float = 0.0) -> np.ndarray:
+    """Time-to-first-spike coding: one spike per input, earlier for larger ``|x|`` (linear map).
 
-    An input with ``x > threshold`` spikes once, at step index
-    ``t = round((1 - clip(x, 0, 1)) * (T - 1))`` (0-based; ``x = 1`` fires at ``t = 0``, a
-    tiny ``x`` at ``t = T - 1``); inputs ``x <= threshold`` never spike. Ties are rounded half
+    An input with ``|x| > threshold`` spikes once, with value ``sign(x)``, at step index
+    ``t = round((1 - |x|) * (T - 1))`` (0-based; ``|x| = 1`` fires at ``t = 0``, a tiny
+    ``|x|`` at ``t = T - 1``); inputs ``|x| <= threshold`` never spike. Ties are rounded half
     to even (``np.rint``, like Python's ``round``).
 
     Parameters
     ----------
     x : (B, ...) array_like
-        Intensities, normally in [0, 1].
+        Intensities in [-1, 1] ([0, 1] when unsigned).
     T : int
         Number of steps, ``>= 1``.
+    rng : ignored
+        Deterministic; accepted so that every encoder has one signature.
+    signed : bool, default True
+        Allow negative intensities (their spike is -1).
     threshold : float, default 0.0
-        Inputs at or below it are silent.
+        In [0, 1]: inputs with ``|x|`` at or below it are silent.
 
     Returns
     -------
-    (T, B, ...) int8 array in {0, 1}, at most one spike per input.
+    (T, B, ...) int8 array in {-1, 0, 1}, at most one spike per input.
 
     Notes
     -----
@@ -281,22 +293,57 @@ def latency(x, T: int, threshold: float = 0.0) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If ``T < 1``, ``x`` has no batch axis or non-finite values, or ``threshold`` is not a
-        finite number.
+    TypeError, ValueError
+        If ``T < 1``, ``x`` breaks the input rules (module docstring) or lies outside
+        [-1, 1] ([0, 1] when unsigned), or ``threshold`` is not a number in [0, 1].
 
     Examples
     --------
-    >>> s = latency([1.0, 0.5, 0.0], T=5)
+    >>> s = latency([1.0, 0.5, 0.0, -0.5], T=5)
     >>> s.argmax(axis=0).tolist(), s.sum(axis=0).tolist()
-    ([0, 2, 0], [1, 1, 0])
+    ([0, 2, 0, 0], [1, 1, 0, -1])
     """
     T = check_steps(T)
-    x = _check_batch(x).astype(np.float64)
-    if not np.isfinite(threshold):
-        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-    fire = (x > threshold).ravel()
-    step = np.rint((1.0 - np.clip(x, 0.0, 1.0)) * (T - 1)).astype(np.intp).ravel()
+    x = _check_rates(x, signed).astype(np.float64)
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
+            or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+    r = np.abs(x).ravel()
+    fire = r > threshold
+    step = np.rint((1.0 - r) * (T - 1)).astype(np.intp)
     out = np.zeros((T, x.size), dtype=np.int8)
-    out[step[fire], np.flatnonzero(fire)] = 1
+    out[step[fire], np.flatnonzero(fire)] = np.sign(x.ravel()[fire])
     return out.reshape((T, *x.shape))
+
+
+#: Every encoder by name; each is called as ``encoder(x, T, rng=rng, **options)``.
+ENCODERS: dict[str, Callable] = {"analog": analog, "poisson": poisson, "bernoulli": bernoulli,
+                                 "regular": regular, "latency": latency}
+
+
+def get_encoder(encoder: str | Callable) -> Callable:
+    """The encoder named ``encoder`` in :data:`ENCODERS`, or ``encoder`` itself if callable.
+
+    A callable must follow the contract ``f(x, T, *, rng=None, ...) -> (T, B, ...)``.
+
+    Raises
+    ------
+    ValueError
+        If ``encoder`` is a string that names no encoder (the message lists the names).
+    TypeError
+        If it is neither a string nor a callable.
+
+    Examples
+    --------
+    >>> get_encoder("regular")([0.5], T=2, rng=0).ravel().tolist()
+    [0, 1]
+    """
+    if callable(encoder):
+        return encoder
+    if not isinstance(encoder, str):
+        raise TypeError(f"encoder must be a name in {sorted(ENCODERS)} or a callable "
+                        f"f(x, T, *, rng=None), got {type(encoder).__name__}")
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {sorted(ENCODERS)} or a callable, "
+                         f"got {encoder!r}")
+    return ENCODERS[encoder]

@@ -14,14 +14,15 @@ kernels in the same order per neuron, so they give identical spikes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from tqdm import tqdm
 
 from ..nn.init import as_rng
 from .context import RunContext, SpikeCounts, count_spikes
-from .encoding import ConstantInput, analog, poisson
+from .encoding import ENCODERS, ConstantInput, check_input, check_int, check_steps, get_encoder
+from .maxpool import EventMaxPool
 from .result import SimulationResult
 
 __all__ = ["SpikingNetwork"]
@@ -31,8 +32,58 @@ __all__ = ["SpikingNetwork"]
 #: values (8 MB in float32) keep a chunk's arrays in cache: W2 runs ~1.2x faster than at 2**23.
 CHUNK_ELEMENTS = 2**21
 
-_ENCODERS = {"analog": lambda x, T, rng, t_in: analog(x, T, t_in=t_in),
-             "poisson": lambda x, T, rng, t_in: poisson(x, T, rng=rng)}
+
+def _check_record(record, recordable: dict, layers: list[str]) -> dict:
+    """``record`` as ``{layer: set of quantities}``, each a quantity that layer can record."""
+    if not isinstance(record, Mapping):
+        raise TypeError(f"record must be a dict {{layer name: 'spikes' | 'v' | tuple}}, got "
+                        f"{type(record).__name__}")
+    out = {}
+    for name, what in record.items():
+        if name not in recordable:
+            what = ("records nothing (a non-spiking readout's potential is "
+                    "SimulationResult.outputs)" if name in layers else "is no layer's name")
+            raise ValueError(f"record names {name!r}, which {what}; recordable layers: "
+                             f"{list(recordable)}")
+        what = {what} if isinstance(what, str) else set(what) if np.iterable(what) else {what}
+        if not what or not what <= set(recordable[name]):
+            names = recordable[name]
+            listed = ", ".join(names[:-1]) + " and/or " + names[-1] if len(names) > 1 else names[0]
+            raise ValueError(f"record[{name!r}] must name {listed}, got {sorted(what, key=str)}")
+        out[name] = what
+    return out
+
+
+def _check_neurons(neurons, record: dict, sizes: dict) -> dict:
+    """``neurons`` as ``{layer: int array}`` of valid flat indices of recorded layers."""
+    if not isinstance(neurons, Mapping):
+        raise TypeError(f"neurons must be a dict {{layer name: indices}}, got "
+                        f"{type(neurons).__name__}")
+    out = {}
+    for name, idx in neurons.items():
+        if name not in record:
+            raise ValueError(f"neurons[{name!r}] selects neurons of a layer that is not recorded;"
+                             f" recorded layers: {list(record)}")
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise TypeError(f"neurons[{name!r}] must be a 1-d list of integer indices, got "
+                            f"dtype {idx.dtype} and shape {idx.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= sizes[name]):
+            raise ValueError(f"neurons[{name!r}] must be flat indices in [0, {sizes[name]}), "
+                             f"got values in [{idx.min()}, {idx.max()}]")
+        out[name] = idx
+    return out
+
+
+def _check_finite(out: np.ndarray, ctx: RunContext) -> None:
+    """Raise if the simulated batch overflowed: NaN/inf outputs or final neuron states."""
+    arrays = [out] + [a for st in ctx._state.values() if isinstance(st, dict)
+                      for a in st.values() if isinstance(a, np.ndarray)]
+    for a in arrays:
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"the simulation overflowed (NaN or inf potentials/outputs in "
+                             f"{ctx.dtype}): x or the network's weights are too large, or the "
+                             f"weights hold NaN/inf")
 
 
 class SpikingNetwork:
@@ -79,21 +130,77 @@ class SpikingNetwork:
             if hasattr(layer, "children"):
                 self._name_layers(layer.children(), f"{layer.name}.")
 
+    def _walk(self, layers: list | None = None):
+        """The leaf layers in simulation order (residual blocks expanded)."""
+        for layer in self.layers if layers is None else layers:
+            if hasattr(layer, "children"):
+                yield from self._walk(layer.children())
+            else:
+                yield layer
+
     def spiking_layers(self) -> list:
         """All spiking populations in simulation order (residual blocks expanded)."""
-        out = []
+        return [layer for layer in self._walk()
+                if getattr(layer, "neuron", None) is not None and layer.spiking]
 
-        def visit(layers):
-            for layer in layers:
-                if hasattr(layer, "children"):
-                    visit(layer.children())
-                elif getattr(layer, "neuron", None) is not None and layer.spiking:
-                    out.append(layer)
+    def recordable(self) -> dict[str, tuple[str, ...]]:
+        """``{layer name: quantities}`` that :meth:`run`'s ``record`` accepts, in order.
 
-        visit(self.layers)
-        return out
+        Spiking populations record ``"spikes"``, ``"v"`` (after the reset) and ``"v_pre"``
+        (before it); event max-pooling ``"spikes"``.
+        A non-spiking :class:`~snnlite.snn.layers.Readout` records nothing: its potential is
+        ``outputs``.
+        """
+        out = {layer.name: ("spikes", "v", "v_pre") for layer in self.spiking_layers()}
+        out.update({layer.name: ("spikes",) for layer in self._walk()
+                    if isinstance(layer, EventMaxPool)})
+        return {layer.name: out[layer.name] for layer in self._walk() if layer.name in out}
 
     # -- simulation ----------------------------------------------------------------------
+    def _check_run(self, x, T, encoder, t_in, record, neurons, engine, batch_size, chunk,
+                   dtype) -> tuple:
+        """Validate :meth:`run`'s arguments (the public boundary); return them normalised.
+
+        A one-sample, one-step probe run checks that the network accepts the per-sample shape
+        and gives every layer's size (for ``neurons`` and the chunk length).
+        """
+        T = check_steps(T)
+        if engine not in ("layer", "step"):
+            raise ValueError(f"engine must be 'layer' or 'step', got {engine!r}")
+        try:
+            kind = np.dtype(dtype).kind
+        except TypeError:
+            kind = None
+        if kind != "f":
+            raise TypeError(f"dtype must be a float dtype (float32 or float64), got {dtype!r}")
+        dtype = np.dtype(dtype)
+        encode = None if encoder is None else get_encoder(encoder)
+        if t_in is not None and encoder != "analog":
+            raise ValueError("t_in applies to the analog encoder only")
+        x = check_input(x, min_ndim=1 if encode else 2)
+        if encode is None and x.shape[0] != T:
+            raise ValueError(f"x must be an encoded sequence (T, B, ...) with T={T} steps first "
+                             f"when encoder is None, got shape {x.shape}")
+        n, sample = (x.shape[0], x.shape[1:]) if encode else (x.shape[1], x.shape[2:])
+        if n == 0:
+            raise ValueError(f"x holds no samples (shape {x.shape}); expected at least one")
+        size = n if batch_size is None else check_int(batch_size, "batch_size")
+        chunk = None if chunk is None else check_int(chunk, "chunk")
+        probe = RunContext(1, dtype)
+        h = np.zeros((1, 1, *sample), np.int8)
+        try:
+            for layer in self.layers:
+                h = layer.forward_seq(h, probe)
+        except ValueError as err:
+            raise ValueError(f"x has per-sample shape {sample}, which the network does not "
+                             f"accept: {err}") from err
+        record = _check_record({} if record is None else record, self.recordable(),
+                               [layer.name for layer in self._walk()])
+        sizes = {name: c.pos.size for name, c in probe.counts.items()}
+        neurons = _check_neurons({} if neurons is None else neurons, record, sizes)
+        widest = max([*sizes.values(), int(np.prod(h.shape[2:]))])
+        return T, x, n, dtype, record, neurons, size, chunk, widest
+
     def run(self, x: np.ndarray, T: int, encoder: str | Callable | None = "analog", *,
             t_in: int | None = None, record: dict | None = None, neurons: dict | None = None,
             engine: str = "layer", batch_size: int | None = None, chunk: int | None = None,
@@ -103,21 +210,27 @@ class SpikingNetwork:
         Parameters
         ----------
         x : ndarray
-            Inputs ``(B, ...)`` (for example images ``(B, C, H, W)``), or an already encoded
-            sequence ``(T, B, ...)`` when ``encoder`` is None.
+            Inputs ``(B, ...)`` (for example images ``(B, C, H, W)`` scaled to [0, 1]), or an
+            already encoded sequence ``(T, B, ...)`` when ``encoder`` is None. Real, finite
+            values; integer arrays only with values in {-1, 0, 1} (scale uint8 images with
+            :func:`snnlite.datasets.to_float`).
         T : int
             Number of time steps (>= 1).
-        encoder : {"analog", "poisson"}, callable or None
-            How inputs become per-step input: ``"analog"`` feeds ``x`` as a constant current
-            (computed once), ``"poisson"`` draws signed Bernoulli spikes with probability
-            ``|x|``; a callable ``f(x, T, rng)`` returns ``(T, B, ...)``.
+        encoder : str, callable or None
+            How inputs become per-step input: a name in
+            :data:`~snnlite.snn.encoding.ENCODERS` (``"analog"`` feeds ``x`` as a constant
+            current, computed once; ``"poisson"`` draws signed Bernoulli spikes with
+            probability ``|x|``; also ``"bernoulli"``, ``"regular"``, ``"latency"``), or a
+            callable ``f(x, T, *, rng=None)`` returning ``(T, B, ...)``.
         t_in : int, optional
             Analog input only for the first ``t_in`` steps (QFFS input shut-down).
         record : dict, optional
             ``{layer_name: "spikes" | "v" | "v_pre" | ("spikes", "v", ...)}``: what to keep
-            per layer (``"v"`` the membrane after the reset, ``"v_pre"`` before it).
+            per layer (``"v"`` the membrane after the reset, ``"v_pre"`` before it;
+            :meth:`recordable` lists the names and quantities).
         neurons : dict, optional
-            ``{layer_name: indices}`` into the flattened per-sample neurons, to keep only those.
+            ``{layer_name: indices}`` into the flattened per-sample neurons of a recorded
+            layer, to keep only those.
         engine : {"layer", "step"}
             Layer-major (fast) or step-major (time outer loop).
         batch_size : int, optional
@@ -136,30 +249,30 @@ class SpikingNetwork:
         Returns
         -------
         SimulationResult
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the argument, for any invalid one: unknown encoder, engine, layer name in
+            ``record``/``neurons``; ``T``, ``batch_size`` or ``chunk`` not an integer >= 1;
+            ``x`` empty, of a shape the network does not accept, with NaN/inf, or an unscaled
+            integer image; and when the simulation overflows (NaN/inf potentials or outputs).
         """
-        if int(T) != T or T < 1:
-            raise ValueError(f"T must be a positive integer, got {T}")
-        if engine not in ("layer", "step"):
-            raise ValueError(f"engine must be 'layer' or 'step', got {engine!r}")
-        record = {k: {v} if isinstance(v, str) else set(v) for k, v in (record or {}).items()}
-        for k, what in record.items():
-            if not what <= {"spikes", "v", "v_pre"}:
-                raise ValueError(f"record[{k!r}] must name 'spikes', 'v' and/or 'v_pre', "
-                                 f"got {what}")
-        n = x.shape[1] if encoder is None else x.shape[0]
-        size = n if batch_size is None else int(batch_size)
+        T, x, n, dtype, record, neurons, size, chunk, widest = self._check_run(
+            x, T, encoder, t_in, record, neurons, engine, batch_size, chunk, dtype)
         rng = as_rng(rng)
         parts = []
         for start in tqdm(range(0, n, size), desc="simulating", disable=not progress,
                           unit="batch"):
             part = x[:, start:start + size] if encoder is None else x[start:start + size]
-            ctx = RunContext(int(T), np.dtype(dtype), record, neurons or {})
-            inputs = self._encode(part, int(T), encoder, rng, t_in)
+            ctx = RunContext(T, dtype, record, neurons)
+            inputs = part if encoder is None else self._encode(part, T, encoder, rng, t_in)
             if not isinstance(inputs, ConstantInput):
-                ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], int(T))
+                ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
                 count_spikes(np.sign(inputs).astype(np.int8), ctx.counts["input"])
-            out = self._run_layer(inputs, ctx, chunk) if engine == "layer" else \
-                self._run_step(inputs, ctx)
+            out = self._run_layer(inputs, ctx, chunk or self._chunk_steps(widest, inputs, T)) \
+                if engine == "layer" else self._run_step(inputs, ctx)
+            _check_finite(out, ctx)
             parts.append(SimulationResult(out, ctx.counts, ctx.spikes, ctx.v, v_pre=ctx.v_pre))
         result = SimulationResult.concatenate(parts)
         result.shapes = {k: c.pos.shape for k, c in result.counts.items()}
@@ -168,18 +281,17 @@ class SpikingNetwork:
 
     @staticmethod
     def _encode(x, T, encoder, rng, t_in):
-        if encoder is None:
-            if x.shape[0] != T:
-                raise ValueError(f"encoded input must have T={T} steps first, got {x.shape}")
-            return x
-        if callable(encoder):
-            return encoder(x, T, rng)
-        if encoder not in _ENCODERS:
-            raise ValueError(f"encoder must be one of {sorted(_ENCODERS)}, a callable or None, "
-                             f"got {encoder!r}")
-        if t_in is not None and encoder != "analog":
-            raise ValueError("t_in applies to the analog encoder only")
-        return _ENCODERS[encoder](x, T, rng, t_in)
+        """Encode the batch ``x``; check what a user's callable returned."""
+        options = {} if t_in is None else {"t_in": t_in}
+        inputs = get_encoder(encoder)(x, T, rng=rng, **options)
+        if isinstance(encoder, str) and encoder in ENCODERS:
+            return inputs
+        if not isinstance(inputs, ConstantInput):
+            inputs = check_input(inputs, "the encoder's output", min_ndim=2)
+        if inputs.shape[:2] != (T, len(x)):
+            raise ValueError(f"encoder {encoder!r} returned shape {inputs.shape}; expected "
+                             f"(T, B, ...) = ({T}, {len(x)}, ...)")
+        return inputs
 
     def _finish(self, out: np.ndarray) -> np.ndarray:
         """Turn the last layer's output into per-step readout values ``(T, B, K)``."""
@@ -187,25 +299,15 @@ class SpikingNetwork:
             return out.reshape(out.shape[:2] + (-1,))
         return np.cumsum(out.reshape(out.shape[:2] + (-1,)), axis=0, dtype=np.int32)
 
-    def _chunk_steps(self, x, ctx, chunk: int | None) -> int:
+    @staticmethod
+    def _chunk_steps(widest: int, x, T: int) -> int:
         """Steps per layer-major chunk: all ``T`` unless the widest layer would exceed
         :data:`CHUNK_ELEMENTS` values per chunk (then fewer, at least one)."""
-        if chunk is not None:
-            if chunk < 1:
-                raise ValueError(f"chunk must be >= 1, got {chunk}")
-            return int(chunk)
-        probe = RunContext(1, ctx.dtype)
-        h = x.window(0, 1) if isinstance(x, ConstantInput) else x[:1, :1]
-        if isinstance(h, ConstantInput):
-            h = ConstantInput(h.value[:1], 1, h.steps_on)
-        for layer in self.layers:
-            h = layer.forward_seq(h, probe)
-        widest = max([c.pos.size for c in probe.counts.values()] + [np.prod(h.shape[2:])])
         batch = x.shape[1] if not isinstance(x, ConstantInput) else x.value.shape[0]
-        return int(np.clip(CHUNK_ELEMENTS // (widest * batch), 1, ctx.T))
+        return int(np.clip(CHUNK_ELEMENTS // (widest * batch), 1, T))
 
-    def _run_layer(self, x, ctx, chunk: int | None = None) -> np.ndarray:
-        steps, outs = self._chunk_steps(x, ctx, chunk), []
+    def _run_layer(self, x, ctx, steps: int) -> np.ndarray:
+        outs = []
         for t0 in range(0, ctx.T, steps):
             ctx.t0, t1 = t0, min(ctx.T, t0 + steps)
             h = x.window(t0, t1) if isinstance(x, ConstantInput) else x[t0:t1]

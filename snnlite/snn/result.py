@@ -56,14 +56,28 @@ class SimulationResult:
     def accuracy_per_step(self, labels: np.ndarray) -> np.ndarray:
         """Fraction of correct predictions at each step, ``(T,)``.
 
+        Parameters
+        ----------
+        labels : (B,) array of int
+            True class of every sample, in ``[0, K)`` (``K`` = number of outputs).
+
         Raises
         ------
+        TypeError
+            If ``labels`` are not integers.
         ValueError
-            If ``labels`` does not have one entry per sample.
+            If ``labels`` does not have one entry per sample, or a label is outside
+            ``[0, K)`` (a wrong label set would otherwise just score 0).
         """
         labels = np.asarray(labels)
         if labels.shape != (self.n_samples,):
             raise ValueError(f"labels must have shape ({self.n_samples},), got {labels.shape}")
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+        k = self.outputs.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            raise ValueError(f"labels must be classes in [0, {k}) (the network has {k} "
+                             f"outputs), got values in [{labels.min()}, {labels.max()}]")
         return (self.predictions() == labels[None, :]).mean(axis=1)
 
     def spikes_per_layer(self) -> dict[str, tuple[int, int]]:

@@ -32,9 +32,9 @@ def test_analog_is_lazy_and_switches_off():
 
 
 def test_analog_defaults():
-    inp = analog(np.array([[1, 2]]), T=3)
+    inp = analog(np.array([[1, -1]]), T=3)  # integers: only {-1, 0, 1} (see test_boundary_snn)
     assert inp.t_in is None and inp.steps_on == 3 and inp.dtype == np.float32
-    np.testing.assert_array_equal(np.asarray(inp), np.ones((3, 1, 1)) * [[1, 2]])
+    np.testing.assert_array_equal(np.asarray(inp), np.ones((3, 1, 1)) * [[1, -1]])
     assert analog(X, T=3, t_in=10).steps_on == 3
     assert not np.asarray(analog(X, T=3, t_in=0)).any()
 
@@ -54,7 +54,7 @@ def test_analog_errors():
 # --- poisson / bernoulli -------------------------------------------------------------------
 
 def test_poisson_rate_sign_and_seed():
-    x = np.array([[0.0, 0.1, 0.5, -0.3, 1.0, 2.0, -1.5]])
+    x = np.array([[0.0, 0.1, 0.5, -0.3, 1.0, 1.0, -1.0]])  # |x| > 1 raises (test_boundary_snn)
     s = poisson(x, T=20000, rng=0)
     assert s.shape == (20000, 1, 7) and s.dtype == np.int8
     np.testing.assert_allclose(s.mean(axis=0)[0], [0, 0.1, 0.5, -0.3, 1, 1, -1], atol=0.015)
@@ -76,7 +76,7 @@ def test_poisson_unsigned():
 # --- regular -------------------------------------------------------------------------------
 
 def test_regular_hand():
-    s = regular([[0.5, 0.25, 1.0, 0.0, -1.0, 2.0]], T=4)
+    s = regular([[0.5, 0.25, 1.0, 0.0, 0.0, 1.0]], T=4)  # signed/out of range: test_boundary_snn
     assert s.shape == (4, 1, 6) and s.dtype == np.int8
     assert s[:, 0].T.tolist() == [[0, 1, 0, 1], [0, 0, 0, 1], [1, 1, 1, 1], [0] * 4, [0] * 4,
                                   [1] * 4]
@@ -96,7 +96,7 @@ def test_regular_counts_are_floor(T):
 def test_latency_hand():
     # T = 5: step = round((1 - x) * 4); x = 0.5 -> 2, x = 0.9 -> round(0.4) = 0,
     # x = 0.6 -> round(1.6) = 2, x = 0.125 -> round(3.5) = 4 (half to even), x <= 0 silent
-    x = np.array([[1.0, 0.5, 0.9, 0.6, 0.125, 0.0, -0.3, 1.5]])
+    x = np.array([[1.0, 0.5, 0.9, 0.6, 0.125, 0.0, 0.0, 1.0]])  # signed: test_boundary_snn
     s = latency(x, T=5)
     assert s.shape == (5, 1, 8) and s.dtype == np.int8
     assert s.sum(axis=0)[0].tolist() == [1, 1, 1, 1, 1, 0, 0, 1]
