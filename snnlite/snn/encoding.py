@@ -40,10 +40,11 @@ import numpy as np
 
 from snnlite.nn.init import as_rng
 from snnlite.snn.constant_input import ConstantInput
-from snnlite.snn.fast_bernoulli import bernoulli_spikes
+from snnlite.snn.fast_bernoulli import draw_key, rate_p24
+from snnlite.snn.poisson_input import PoissonInput
 
 __all__ = ["ENCODERS", "ConstantInput", "analog", "bernoulli", "check_input", "check_int",
-           "check_steps", "get_encoder", "latency", "poisson", "regular"]
+           "check_steps", "get_encoder", "latency", "poisson", "poisson_stream", "regular"]
 
 
 def check_int(value, name: str, minimum: int = 1) -> int:
@@ -210,11 +211,22 @@ def poisson(x, T: int, *, rng=None, signed: bool = True, dtype=np.int8) -> np.nd
     >>> bool(abs(s.mean() - 0.25) < 0.01)
     True
     """
+    return poisson_stream(x, T, rng=rng, signed=signed).materialize(dtype)
+
+
+def poisson_stream(x, T: int, *, rng=None, signed: bool = True) -> PoissonInput:
+    """:func:`poisson`'s spikes as a lazy :class:`PoissonInput` (same checks, same spikes).
+
+    The first layer's event path draws them inside its kernel instead of storing ``(T, B, ...)``
+    (:func:`snnlite.snn.event_synapse.poisson_event_linear`); ``.materialize(dtype)`` gives
+    the array :func:`poisson` returns for the same ``rng``.
+    """
     T = check_steps(T)
     x = _check_rates(x, signed)
     p = np.abs(x).astype(np.float32 if x.dtype in (np.float16, np.float32) else np.float64)
     sign = np.sign(x).astype(np.int8) if signed else np.ones(x.shape, np.int8)
-    return bernoulli_spikes(p, sign, T, as_rng(rng), dtype)
+    return PoissonInput(draw_key(as_rng(rng)), rate_p24(p), np.ascontiguousarray(sign).ravel(),
+                        T, x.shape[1:])
 
 
 bernoulli = poisson

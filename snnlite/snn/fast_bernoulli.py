@@ -26,7 +26,8 @@ import numpy as np
 
 from snnlite._jit import njit, prange
 
-__all__ = ["bernoulli_spikes", "splitmix64"]
+__all__ = ["bernoulli_hit", "bernoulli_spikes", "draw_key", "rate_p24", "splitmix64",
+           "spikes_from_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -42,14 +43,44 @@ def splitmix64(key, i):
     return z ^ (z >> np.uint64(31))
 
 
+@njit
+def bernoulli_hit(key, k, p24):
+    """Whether element ``k`` spikes: the top 24 bits of SplitMix64 output ``k`` are < ``p24``.
+
+    The one comparison every consumer of the stream uses (the spike tensor below and the
+    fused event-driven synapse, :mod:`snnlite.snn.event_synapse`), so both see the same spikes.
+    """
+    return (splitmix64(key, k) >> np.uint64(40)) < p24
+
+
 @njit(parallel=True)
-def _spikes_kernel(key, p24, sign, out):
-    """``out[t, j] = sign[j]`` where the 24-bit uniform of element ``t*N + j`` is < ``p24[j]``."""
+def _spikes_kernel(key, p24, sign, out, t0=0):
+    """``out[t, j] = sign[j]`` where the 24-bit uniform of element ``(t0+t)*N + j`` is
+    < ``p24[j]`` (``t0``: the step index of ``out[0]``)."""
     n = out.shape[1]
     for t in prange(out.shape[0]):
         for j in range(n):
-            z = splitmix64(key, np.uint64(t * n + j))
-            out[t, j] = sign[j] if (z >> np.uint64(40)) < p24[j] else 0
+            hit = bernoulli_hit(key, np.uint64((t0 + t) * n + j), p24[j])
+            out[t, j] = sign[j] if hit else 0
+
+
+def draw_key(rng: np.random.Generator) -> np.uint64:
+    """The 64-bit key of one call: one draw of ``rng``."""
+    return np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
+
+
+def rate_p24(p: np.ndarray) -> np.ndarray:
+    """Probabilities ``p`` scaled to the 24-bit comparison, flat (exact: a power of two)."""
+    return np.ascontiguousarray(p).ravel() * 2**24
+
+
+def spikes_from_key(key: np.uint64, p24: np.ndarray, sign: np.ndarray, T: int,
+                    dtype=np.int8, t0: int = 0) -> np.ndarray:
+    """Steps ``t0 .. t0+T-1`` ``(T, N)`` of stream ``key`` for flat ``p24``, ``sign`` ``(N,)``."""
+    out = np.empty((T, p24.size), dtype)
+    with np.errstate(over="ignore"):  # wrap-around is intended (matters only uncompiled)
+        _spikes_kernel(key, p24, np.ascontiguousarray(sign, np.int8).ravel(), out, t0)
+    return out
 
 
 def bernoulli_spikes(p: np.ndarray, sign: np.ndarray, T: int, rng: np.random.Generator,
@@ -81,9 +112,5 @@ def bernoulli_spikes(p: np.ndarray, sign: np.ndarray, T: int, rng: np.random.Gen
     >>> s.shape, bool(abs(s.mean() - 0.25) < 0.01)
     ((10, 1, 4000), True)
     """
-    key = np.uint64(rng.integers(0, 2**64, dtype=np.uint64))
-    p24 = np.ascontiguousarray(p).ravel() * 2**24  # exact: a power-of-two scaling
-    out = np.empty((T, p24.size), dtype)
-    with np.errstate(over="ignore"):  # wrap-around is intended (matters only uncompiled)
-        _spikes_kernel(key, p24, np.ascontiguousarray(sign, np.int8).ravel(), out)
+    out = spikes_from_key(draw_key(rng), rate_p24(p), sign, T, dtype)
     return out.reshape((T, *p.shape))

@@ -24,12 +24,14 @@ bias (``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten``, or an ``nn.Sequential`
 from __future__ import annotations
 
 import copy
+from collections import Counter
 
 import numpy as np
 
 from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
 from .encoding import ConstantInput
+from .synapse_path import check_path, linear_current
 
 __all__ = ["SpikingLayer", "Readout", "Reshape", "split_bias"]
 
@@ -82,13 +84,22 @@ class SpikingLayer:
         Value carried by each output spike; the next layer's current is scaled by it.
     name : str, optional
         Name used in results (the network assigns ``layer<i>`` when omitted).
+    path : {"auto", "dense", "event"}
+        How an ``nn.Linear`` synapse computes the current from spikes: one dense product, by
+        adding the weight rows of the inputs that spiked, or the faster of the two for the
+        density of each chunk (:mod:`snnlite.snn.synapse_path`). Same spikes either way.
+
+    Attributes
+    ----------
+    path_log : collections.Counter
+        How many chunks (or steps) each path computed (``{"dense": n, "event": m}``).
     """
 
     spiking = True
 
     def __init__(self, synapse: Module, neuron: Neuron, *, bias: np.ndarray | None = None,
                  bias_steps: int | None = None, amplitude: float = 1.0,
-                 name: str | None = None):
+                 name: str | None = None, path: str = "auto"):
         if not isinstance(synapse, Module):
             raise TypeError(f"synapse must be an nn.Module, got {type(synapse).__name__}")
         if not isinstance(neuron, Neuron):
@@ -100,6 +111,7 @@ class SpikingLayer:
         self.neuron, self.bias_steps = neuron, bias_steps
         self.amplitude, self.in_amplitude = float(amplitude), 1.0
         self.name = name
+        self.path, self.path_log = check_path(path), Counter()
 
     def chain(self, amplitude: float) -> float:
         """Set the amplitude of the incoming spikes; return that of the outgoing ones."""
@@ -121,7 +133,7 @@ class SpikingLayer:
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
             current = np.zeros((x.T,) + once.shape, once.dtype)
             current[: x.steps_on] = once
-        else:
+        elif (current := linear_current(self, x, ctx)) is None:
             flat = self._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
             current = flat.reshape(x.shape[:2] + flat.shape[1:])
         if self.bias is not None:
@@ -136,7 +148,7 @@ class SpikingLayer:
         if isinstance(x, ConstantInput):
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
             current = once.copy() if t < x.steps_on else np.zeros_like(once)
-        else:
+        elif (current := linear_current(self, x, ctx)) is None:
             current = self._synaptic(x, ctx.dtype)
         if self.bias is not None and (self.bias_steps is None or t < self.bias_steps):
             current += _broadcast_bias(self.bias, current.ndim).astype(current.dtype, copy=False)
@@ -183,7 +195,7 @@ class Readout(SpikingLayer):
 
     Parameters
     ----------
-    synapse, bias, bias_steps, name
+    synapse, bias, bias_steps, name, path
         As for :class:`SpikingLayer`.
     """
 
@@ -191,11 +203,12 @@ class Readout(SpikingLayer):
     is_readout = True
 
     def __init__(self, synapse: Module, *, bias: np.ndarray | None = None,
-                 bias_steps: int | None = None, name: str | None = None):
+                 bias_steps: int | None = None, name: str | None = None, path: str = "auto"):
         self.synapse, own_bias = split_bias(synapse)
         self.bias = own_bias if bias is None else np.asarray(bias)
         self.bias_steps, self.name = bias_steps, name
         self.amplitude, self.in_amplitude = 1.0, 1.0
+        self.path, self.path_log = check_path(path), Counter()
 
     def forward_seq(self, x, ctx) -> np.ndarray:
         potential = np.cumsum(self.current_seq(x, ctx), axis=0)

@@ -21,8 +21,17 @@ from tqdm import tqdm
 
 from ..nn.init import as_rng
 from .context import RunContext, SpikeCounts, count_spikes
-from .encoding import ENCODERS, ConstantInput, check_input, check_int, check_steps, get_encoder
+from .encoding import (
+    ENCODERS,
+    ConstantInput,
+    check_input,
+    check_int,
+    check_steps,
+    get_encoder,
+    poisson_stream,
+)
 from .maxpool import EventMaxPool
+from .poisson_input import PoissonInput
 from .result import SimulationResult
 
 __all__ = ["SpikingNetwork"]
@@ -266,10 +275,18 @@ class SpikingNetwork:
                           unit="batch"):
             part = x[:, start:start + size] if encoder is None else x[start:start + size]
             ctx = RunContext(T, dtype, record, neurons)
-            inputs = part if encoder is None else self._encode(part, T, encoder, rng, t_in)
-            if not isinstance(inputs, ConstantInput):
+            if encoder in ("poisson", "bernoulli") and engine == "layer" \
+                    and hasattr(self.layers[0], "path"):  # drawn by the first layer's kernel
+                inputs = poisson_stream(part, T, rng=rng)
+                inputs.counts = ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
+            elif encoder is None:
+                inputs = part
+            else:
+                inputs = self._encode(part, T, encoder, rng, t_in)
+            if not isinstance(inputs, (ConstantInput, PoissonInput)):
                 ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
-                count_spikes(np.sign(inputs).astype(np.int8), ctx.counts["input"])
+                count_spikes(inputs if inputs.dtype == np.int8 else
+                             np.sign(inputs).astype(np.int8), ctx.counts["input"])
             out = self._run_layer(inputs, ctx, chunk or self._chunk_steps(widest, inputs, T)) \
                 if engine == "layer" else self._run_step(inputs, ctx)
             _check_finite(out, ctx)
