@@ -92,7 +92,8 @@ class SpikingLayer:
     Attributes
     ----------
     path_log : collections.Counter
-        How many chunks (or steps) each path computed (``{"dense": n, "event": m}``).
+        How many chunks (or steps) each path computed in the last run
+        (``{"dense": n, "event": m}``).
     """
 
     spiking = True

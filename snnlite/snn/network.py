@@ -203,6 +203,9 @@ class SpikingNetwork:
         except ValueError as err:
             raise ValueError(f"x has per-sample shape {sample}, which the network does not "
                              f"accept: {err}") from err
+        for layer in self._walk():  # the synapse paths of this run, not of the probe
+            if hasattr(layer, "path_log"):
+                layer.path_log.clear()
         record = _check_record({} if record is None else record, self.recordable(),
                                [layer.name for layer in self._walk()])
         sizes = {name: c.pos.size for name, c in probe.counts.items()}
