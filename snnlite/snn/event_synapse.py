@@ -65,11 +65,13 @@ def _accumulate(ptr, idx, val, r0, WT, scale, out):  # pragma: no cover - compil
     n_out = out.shape[1]
     WTf = WT.ravel()
     acc = np.empty(TILE, out.dtype)
-    full = n_out - n_out % TILE
-    for j0 in range(0, full, TILE):  # constant trip count: the loop is fully vectorised
+    if n_out < TILE:
+        _tile_rows(ptr, idx, val, r0, 0, n_out, WTf, scale, acc, out)
+        return
+    for j0 in range(0, n_out - TILE + 1, TILE):  # constant width: fully vectorised
         _tile_rows(ptr, idx, val, r0, j0, TILE, WTf, scale, acc, out)
-    if full < n_out:
-        _tile_rows(ptr, idx, val, r0, full, n_out - full, WTf, scale, acc, out)
+    if n_out % TILE:  # the last TILE columns again (the overlap gets the same values)
+        _tile_rows(ptr, idx, val, r0, n_out - TILE, TILE, WTf, scale, acc, out)
 
 
 @njit(parallel=True, fastmath=_FAST)
