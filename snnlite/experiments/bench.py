@@ -8,8 +8,11 @@ products is spent.
 
 Workloads
 ---------
-W1  Poisson input 784 -> Linear 784x1000 -> LIF (alpha 0.9, threshold 1, subtract) ->
-    Linear 1000x10 -> LIF; T = 100, batch 128.
+W1  Poisson input 784 (the first 128 bundled MNIST training digits, pixel / 255 as the
+    spike probability: mean rate ~0.13) -> Linear 784x1000 -> LIF (alpha 0.9, threshold 1,
+    subtract) -> Linear 1000x10 -> LIF; T = 100, batch 128. Reported per layer as well:
+    the synapse path that ran, synaptic events per second and core, fraction of its dense
+    floor (:mod:`~snnlite.experiments.bench_layers`).
 W2  analog input 1x28x28 -> Conv 32 5x5 -> IF -> AvgPool 2 -> Conv 64 5x5 -> IF -> AvgPool 2
     -> Linear 1024x10; T = 8, batch 100; weights scaled so that hidden layers fire at
     10-30 % of neurons per step.
@@ -28,8 +31,10 @@ import time
 import numpy as np
 
 from .. import nn
+from ..datasets import load_mnist_sample, to_float
 from ..neurons import IF, LIF
 from ..snn import Readout, SpikingLayer, SpikingNetwork
+from .bench_layers import format_layer, layer_costs
 from .models import lenet
 
 __all__ = ["run_bench", "WORKLOADS"]
@@ -56,17 +61,27 @@ def _matmul_floor(shapes: list[tuple[int, int, int]], repeats: int) -> float:
     return _timed(lambda: [a @ b for a, b in pairs], repeats)[1]
 
 
+def w1_network(path: str = "auto") -> SpikingNetwork:
+    """W1's network (784-1000-10 LIF) with every layer on synapse ``path``."""
+    return SpikingNetwork([
+        SpikingLayer(nn.Linear(784, 1000, rng=0), LIF(alpha=0.9, threshold=1.0), path=path),
+        SpikingLayer(nn.Linear(1000, 10, rng=1), LIF(alpha=0.9, threshold=1.0), path=path),
+    ])
+
+
+def w1_digits(B: int = 128) -> np.ndarray:
+    """W1's input: the first ``B`` bundled MNIST training digits as ``(B, 784)`` rates."""
+    return to_float(load_mnist_sample()[0][:B]).reshape(B, -1)
+
+
 def _w1(repeats: int) -> dict:
     T, B = 100, 128
-    net = SpikingNetwork([
-        SpikingLayer(nn.Linear(784, 1000, rng=0), LIF(alpha=0.9, threshold=1.0)),
-        SpikingLayer(nn.Linear(1000, 10, rng=1), LIF(alpha=0.9, threshold=1.0)),
-    ])
-    x = np.random.default_rng(0).random((B, 784), np.float32) * 0.5
+    net, x = w1_network(), w1_digits(B)
     first, best = _timed(lambda: net.run(x, T, "poisson", rng=0), repeats)
     floor = _matmul_floor([(T * B, 784, 1000), (T * B, 1000, 10)], repeats)
     return {"unit": "samples/s", "throughput": B / best, "floor": B / floor,
-            "compile_s": first - best}
+            "compile_s": first - best, "note": f"MNIST digits, mean rate {x.mean():.3f}",
+            "layers": layer_costs(net, x, T, 0, repeats)}
 
 
 def _scale_to_rate(net: SpikingNetwork, x: np.ndarray, T: int, low=0.1, high=0.3) -> list:
@@ -154,7 +169,7 @@ def _w4(repeats: int) -> dict:
 WORKLOADS = {"W1": _w1, "W2": _w2, "W4": _w4, "train-lenet": _train_lenet}
 #: One line per workload (``snnlite bench --help``); the module docstring has the details.
 SUMMARIES = {
-    "W1": "Poisson MLP 784-1000-10, LIF, T = 100, batch 128",
+    "W1": "Poisson MLP 784-1000-10 on MNIST digits, LIF, T = 100, batch 128",
     "W2": "conv IF net 32C5-A2-64C5-A2-10, analog, T = 8, batch 100",
     "W4": "one BPTT step, LIF 784-256-10, T = 25, batch 128",
     "train-lenet": "one epoch (60 000 images) of a LeNet, Adam, batch 128",
@@ -185,4 +200,6 @@ def run_bench(names: list[str] | None = None, repeats: int = 3) -> dict:
         print(f"{name:<12} {r['throughput']:>10.1f} {r['unit']:<7} {r['floor']:>10.1f} "
               f"{r['unit']:<7} {100 * frac:>8.1f}% {r['compile_s']:>8.2f}s  {r.get('note', '')}",
               flush=True)
+        for layer in r.get("layers", ()):
+            print(format_layer(layer), flush=True)
     return results
