@@ -15,8 +15,8 @@ from snnlite.snn import Readout, SpikingLayer, SpikingNetwork, poisson
 from snnlite.snn.encoding import poisson_stream
 from snnlite.snn.event_synapse import (
     TILE,
-    _dense_source_kernel,
-    _tile_rows,
+    _kernel_narrow,
+    _kernel_tiles,
     event_linear,
     poisson_event_linear,
 )
@@ -52,29 +52,38 @@ def test_event_linear_rejects_mismatched_shapes():
         event_linear(np.zeros((2, 5), np.int8), np.zeros((4, 3)))
 
 
-def test_interpreted_kernel_equals_compiled():
+def kernel_args(x, WT, out):
+    none, workers = np.zeros(1, np.int64), np.zeros((2, 1), np.int64)
+    return (x, False, np.uint64(0), np.zeros(1), np.zeros(1, np.int8), 0, 1, WT, WT.dtype.type(1),
+            out, none, none, workers, workers, 2)
+
+
+@pytest.mark.parametrize("kernel", [_kernel_tiles, _kernel_narrow])
+def test_interpreted_kernel_equals_compiled(kernel):
     rng = np.random.default_rng(2)
-    x = (rng.random((40, 9)) < 0.3).astype(np.int8)
+    x = (rng.random((70, 9)) < 0.3).astype(np.int8)
     WT = rng.standard_normal((9, TILE + 5))
-    compiled, interpreted = (np.empty((40, TILE + 5)) for _ in range(2))
-    _dense_source_kernel(x, WT, 1.0, compiled)
-    python(_dense_source_kernel)(x, WT, 1.0, interpreted)
+    compiled, interpreted = (np.empty((70, TILE + 5)) for _ in range(2))
+    kernel(*kernel_args(x, WT, compiled))
+    python(kernel)(*kernel_args(x, WT, interpreted))
     np.testing.assert_array_equal(compiled, interpreted)
+    np.testing.assert_allclose(compiled, x @ WT, rtol=1e-12)
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="needs compiled code")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_inner_loop_uses_vector_fused_multiply_adds(dtype):
-    """The row-add loop, compiled afresh (cached code cannot be inspected), runs on
-    ymm/zmm vector registers with fused multiply-adds."""
-    kernel = numba.njit(fastmath={"contract"}, cache=False)(_tile_rows.py_func)
-    ptr, idx = np.array([0, 2]), np.array([0, 1])
-    val, WT, acc, out = (np.ones(s, dtype) for s in (2, (2, TILE), TILE, (1, TILE)))
-    kernel(ptr, idx, val, 0, 0, TILE, WT.ravel(), dtype(1), acc, out)
-    np.testing.assert_array_equal(out, 2)
+    """The row adds, compiled afresh (cached code cannot be inspected), are fused
+    multiply-adds between ymm/zmm registers (the accumulator tile stays in registers)."""
+    kernel = numba.njit(parallel=True, fastmath={"contract"}, cache=False)(_kernel_tiles.py_func)
+    x, WT = np.ones((2, 3), np.int8), np.ones((3, 2 * TILE), dtype)
+    out = np.empty((2, 2 * TILE), dtype)
+    kernel(*kernel_args(x, WT, out))
+    np.testing.assert_array_equal(out, 3)
     asm = "\n".join(kernel.inspect_asm().values())
     suffix = "ps" if dtype == np.float32 else "pd"
-    assert re.search(rf"vfmadd\w*{suffix}\s+[^\n]*%[yz]mm", asm), "no vector FMA on ymm/zmm"
+    assert re.search(rf"vfmadd\w*{suffix}\s+\S+, %[yz]mm\d+, %[yz]mm\d+$", asm, re.M), \
+        "no register-to-register vector FMA"
 
 
 def poisson_net(path, dtype_seed=0, hidden=60, layer_cls=SpikingLayer):
