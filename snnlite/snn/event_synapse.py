@@ -84,15 +84,15 @@ def _make_kernel(width: int):
                     if draw:
                         row = row0 + r0 + k
                         first = (row % B) * n_in
-                        npos, nneg = 0, 0
                         for i in range(n_in):  # independent draws: vectorised
                             hit = bernoulli_hit(key, np.uint64(row * n_in + i), p24[first + i])
-                            s = sign[first + i] if hit else 0
-                            hits[i] = s
-                            npos += s > 0
-                            nneg += s < 0
-                            in_pos[w, i] += s > 0
-                            in_neg[w, i] += s < 0
+                            hits[i] = sign[first + i] if hit else 0
+                        npos, nneg = 0, 0
+                        for i in range(n_in):  # counts, vectorised
+                            npos += hits[i] > 0
+                            nneg += hits[i] < 0
+                            in_pos[w, i] += hits[i] > 0
+                            in_neg[w, i] += hits[i] < 0
                         row_pos[r0 + k], row_neg[r0 + k] = npos, nneg
                         for i in range(n_in):  # branch-free: write always, advance on a spike
                             idx[m] = i

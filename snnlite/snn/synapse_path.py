@@ -5,7 +5,9 @@ compute its current from spikes (DESIGN: "two synapse paths, one answer"): the d
 ``a_in * x @ W.T``, whose cost does not depend on the input, and the event path
 (:mod:`snnlite.snn.event_synapse`), whose cost grows with the number of non-zero inputs.
 ``path="auto"`` measures the density of each chunk of input (the fraction of non-zero entries;
-for a lazy Poisson input, its mean rate) and takes the event path below :func:`crossover`.
+for a lazy Poisson input, its mean rate) and takes the event path below :func:`crossover`,
+scaled by ``min(1, n_out / TILE)`` for layers narrower than one output tile (an event then
+adds fewer than :data:`~snnlite.snn.event_synapse.TILE` weights, so its fixed cost weighs more).
 
 The crossover is measured by ``snnlite bench --scaling`` on this machine and stored in
 ``<kernel cache>/../event_crossover.json``; without a measurement it is
@@ -22,7 +24,7 @@ import numpy as np
 from .._jit import kernel_cache_dir
 from ..nn.linear import Linear
 from .constant_input import ConstantInput
-from .event_synapse import event_linear, poisson_event_linear
+from .event_synapse import TILE, event_linear, poisson_event_linear
 from .poisson_input import PoissonInput
 
 __all__ = ["DEFAULT_CROSSOVER", "PATHS", "check_path", "crossover", "crossover_file",
@@ -92,7 +94,10 @@ def linear_current(layer, x, ctx) -> np.ndarray | None:
     linear = isinstance(layer.synapse, Linear)
     if isinstance(x, ConstantInput) or (not linear and not isinstance(x, PoissonInput)):
         return None
-    if not linear or path == "dense" or (path == "auto" and _density(x) >= crossover()):
+    if path == "auto" and linear:
+        narrow = min(1.0, layer.synapse.out_features / TILE)
+        path = "event" if _density(x) < crossover() * narrow else "dense"
+    if not linear or path == "dense":
         if not isinstance(x, PoissonInput):
             layer.path_log["dense"] += 1
             return None
