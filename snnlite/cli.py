@@ -92,6 +92,11 @@ def _reproduce(args) -> int:
 def _bench(args) -> int:
     from .experiments.bench import run_bench
 
+    if args.scaling:
+        from .experiments.bench_scaling import run_scaling
+
+        run_scaling(args.out, repeats=args.repeats)
+        return 0
     run_bench(args.workloads, repeats=args.repeats)
     return 0
 
@@ -198,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=_positive_int, default=3,
                        help="timed runs per workload after one warm-up run; the fastest is "
                        "reported (default: %(default)s)")
+    bench.add_argument("--scaling", action="store_true",
+                       help="time W1 per sample against input density, T and batch size on "
+                       "the dense and event paths; store the crossover density; write "
+                       "scaling.md/.png to --out")
+    bench.add_argument("--out", default="bench-scaling",
+                       help="folder for --scaling's report (default: %(default)s)")
     bench.set_defaults(func=_bench)
 
     info = sub.add_parser("info", parents=[debug], help="versions, kernel cache, datasets",

@@ -1,0 +1,139 @@
+"""``snnlite bench --scaling``: time per sample against input density, steps and batch size.
+
+W1's network (784-1000-10 LIF, :func:`~snnlite.experiments.bench.w1_network`) runs with its
+first layer on the dense path, on the event path, and on the automatic choice:
+
+* against the input density (Poisson input at a uniform rate 0.01 .. 0.5, T = 100, batch 128):
+  the event path's cost grows with the synaptic events, the dense path's does not; where they
+  cross is the *crossover density*, which is stored
+  (:func:`snnlite.snn.synapse_path.store_crossover`) for the automatic choice of later runs;
+* against the number of steps ``T`` and the batch size (the bundled MNIST digits).
+
+Writes ``scaling.md`` (the tables), ``scaling.json`` and ``scaling.png`` into ``out``. Each
+entry is the fastest of ``repeats`` runs after one warm-up; the ``auto / faster`` column is the
+automatic choice's time over the faster of the two forced paths (at most 1.10 is the target).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..snn.synapse_path import store_crossover
+from .bench import w1_digits, w1_network
+from .bench_layers import best_time
+from .report import write_report
+
+__all__ = ["DENSITIES", "STEPS", "BATCHES", "crossover_density", "run_scaling"]
+
+DENSITIES = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+STEPS = (10, 25, 50, 100, 200)
+BATCHES = (16, 32, 64, 128, 256)
+PATHS = ("dense", "event", "auto")
+
+
+def _per_sample(x: np.ndarray, T: int, path: str, repeats: int) -> tuple[float, str]:
+    """(milliseconds per sample, the first layer's path) of W1 on ``x`` for ``T`` steps."""
+    net = w1_network()
+    net.layers[0].path = path
+    seconds = best_time(lambda: net.run(x, T, "poisson", rng=0), repeats)
+    log = net.layers[0].path_log
+    return 1e3 * seconds / len(x), max(log, key=log.get)
+
+
+def crossover_density(densities, dense, event) -> float:
+    """The density where the event path's time first reaches the dense path's (linear
+    interpolation between the measured densities); the end of the range if it never does,
+    0 if the event path is slower everywhere."""
+    diff = np.asarray(event) - np.asarray(dense)
+    if diff[0] >= 0:
+        return 0.0
+    for i in range(1, len(diff)):
+        if diff[i] >= 0:
+            d0, d1 = densities[i - 1], densities[i]
+            return float(d0 + (d1 - d0) * -diff[i - 1] / (diff[i] - diff[i - 1]))
+    return float(densities[-1])
+
+
+def _sweep(name: str, values, make, repeats: int, before_auto=None) -> list[dict]:
+    rows = []
+    for value in values:
+        x, T = make(value)
+        row = {name: value}
+        for path in ("dense", "event"):
+            row[path], _ = _per_sample(x, T, path, repeats)
+        rows.append(row)
+    if before_auto is not None:
+        before_auto(rows)
+    for row in rows:
+        x, T = make(row[name])
+        row["auto"], row["auto_path"] = _per_sample(x, T, "auto", repeats)
+        row["auto_over_faster"] = row["auto"] / min(row["dense"], row["event"])
+    return rows
+
+
+def _table(name: str, rows: list[dict]) -> str:
+    lines = [f"| {name} | dense ms/sample | event ms/sample | auto ms/sample | auto took "
+             f"| auto / faster |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r[name]:g} | {r['dense']:.3f} | {r['event']:.3f} | {r['auto']:.3f} "
+              f"| {r['auto_path']} | {r['auto_over_faster']:.2f} |" for r in rows]
+    return "\n".join(lines)
+
+
+def _figure(sweeps: dict, crossover: float, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, (name, label) in zip(axes, [("density", "input density (Poisson rate)"),
+                                        ("T", "steps T (MNIST digits)"),
+                                        ("batch", "batch size (MNIST digits)")], strict=True):
+        rows = sweeps[name]
+        xs = [r[name] for r in rows]
+        for key, style in zip(PATHS, ("o-", "s-", "x--"), strict=True):
+            ax.plot(xs, [r[key] for r in rows], style, label=f"first layer {key}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("ms per sample")
+        ax.grid(alpha=0.3)
+    axes[0].axvline(crossover, color="gray", ls=":", label=f"crossover {crossover:.2f}")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("W1 (784-1000-10 LIF): time follows the synaptic events on the event path")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_scaling(out: str | Path = "bench-scaling", repeats: int = 3) -> dict:
+    """Measure the three sweeps, store the crossover, write the report; return the numbers."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    digits = w1_digits(max(BATCHES))
+    found = {}
+
+    def store(rows):
+        found["crossover"] = crossover_density([r["density"] for r in rows],
+                                               [r["dense"] for r in rows],
+                                               [r["event"] for r in rows])
+        store_crossover(found["crossover"])
+
+    sweeps = {
+        "density": _sweep("density", DENSITIES,
+                          lambda d: (np.full((128, 784), d, np.float32), 100), repeats, store),
+        "T": _sweep("T", STEPS, lambda T: (digits[:128], T), repeats),
+        "batch": _sweep("batch", BATCHES, lambda B: (digits[:B], 100), repeats),
+    }
+    crossover = found["crossover"]
+    _figure(sweeps, crossover, out / "scaling.png")
+    worst = max(r["auto_over_faster"] for rows in sweeps.values() for r in rows)
+    text = "\n\n".join([
+        "# snnlite bench --scaling (W1: 784-1000-10 LIF, Poisson input)",
+        f"Crossover density (stored for the automatic choice): **{crossover:.3f}**. "
+        f"Worst automatic choice / faster path: **{worst:.2f}**. Fastest of {repeats} runs.",
+        "## Against input density (uniform rate, T = 100, batch 128)",
+        _table("density", sweeps["density"]),
+        "## Against steps T (MNIST digits, batch 128)", _table("T", sweeps["T"]),
+        "## Against batch size (MNIST digits, T = 100)", _table("batch", sweeps["batch"]),
+        "![scaling](scaling.png)"])
+    write_report(out, "scaling", text, {"crossover": crossover, "sweeps": sweeps})
+    print(text)
+    return {"crossover": crossover, "sweeps": sweeps, "worst_auto_over_faster": worst}
