@@ -1,0 +1,81 @@
+"""snnlite bench --scaling and the per-layer W1 report: crossover, stored value, report files."""
+
+import json
+
+import numpy as np
+import pytest
+
+import snnlite.snn.synapse_path as synapse_path
+from snnlite.experiments import bench_scaling
+from snnlite.experiments.bench import w1_digits, w1_network
+from snnlite.experiments.bench_layers import format_layer, layer_costs
+
+
+def test_crossover_density_interpolates_where_event_reaches_dense():
+    d = (0.1, 0.2, 0.3)
+    # event - dense: -2 at 0.2, +2 at 0.3 -> crossing half way
+    assert bench_scaling.crossover_density(d, [5, 5, 5], [1, 3, 7]) == pytest.approx(0.25)
+    assert bench_scaling.crossover_density(d, [5, 5, 5], [6, 7, 8]) == 0.0
+    assert bench_scaling.crossover_density(d, [5, 5, 5], [1, 2, 3]) == 0.3
+
+
+@pytest.fixture
+def stored_crossover(tmp_path, monkeypatch):
+    """Keep the user's stored crossover untouched: store into tmp_path."""
+    monkeypatch.setattr(synapse_path, "crossover_file", lambda: tmp_path / "crossover.json")
+    monkeypatch.delenv("SNNLITE_EVENT_CROSSOVER", raising=False)
+    monkeypatch.setattr(synapse_path, "_measured", {})
+    return tmp_path / "crossover.json"
+
+
+def test_run_scaling_writes_tables_and_stores_the_crossover(tmp_path, monkeypatch,
+                                                            stored_crossover):
+    monkeypatch.setattr(bench_scaling, "DENSITIES", (0.02, 0.6))
+    monkeypatch.setattr(bench_scaling, "STEPS", (2, 4))
+    monkeypatch.setattr(bench_scaling, "BATCHES", (2, 4))
+    monkeypatch.setattr(bench_scaling, "DENSITY_T", 3)
+    monkeypatch.setattr(bench_scaling, "DENSITY_B", 4)
+    result = bench_scaling.run_scaling(tmp_path / "out", repeats=1)
+    stored = json.loads(stored_crossover.read_text())["crossover"]
+    assert stored == result["crossover"] == synapse_path.crossover()
+    assert 0.0 <= stored <= 0.6
+    text = (tmp_path / "out" / "scaling.md").read_text()
+    assert text.count("| auto / faster |") == 3
+    assert (tmp_path / "out" / "scaling.png").stat().st_size > 0
+    rows = result["sweeps"]["density"]
+    assert [r["density"] for r in rows] == [0.02, 0.6]
+    # the automatic choice follows the stored crossover (points at the crossover itself,
+    # where the float32 rate may round either way, are not checked)
+    for row in rows:
+        if abs(row["density"] - stored) > 1e-6:
+            assert row["auto_path"] == ("event" if row["density"] < stored else "dense")
+
+
+def test_w1_layer_report_counts_events_of_the_digits():
+    x = w1_digits(4)
+    assert x.shape == (4, 784) and 0.05 < x.mean() < 0.25  # real digits, not uniform noise
+    net = w1_network()
+    costs = layer_costs(net, x, 5, 0, 1)
+    assert [c["name"] for c in costs] == ["layer0", "layer1"]
+    res = net.run(x, 5, "poisson", rng=0)
+    assert costs[0]["density"] == pytest.approx(res.counts["input"].total / (5 * 4 * 784))
+    assert costs[1]["density"] == pytest.approx(res.counts["layer0"].total / (5 * 4 * 1000))
+    assert costs[0]["path"] in ("dense", "event") and costs[0]["seconds"] > 0
+    events = res.counts["input"].total * 1000
+    assert costs[0]["events_per_s_core"] * costs[0]["seconds"] * _cores() == \
+        pytest.approx(events)
+    assert "syn. events/s/core" in format_layer(costs[0])
+
+
+def _cores():
+    import numba
+    return numba.get_num_threads()
+
+
+def test_stored_crossover_is_read_back(stored_crossover):
+    synapse_path.store_crossover(0.123)
+    synapse_path._measured.clear()
+    assert synapse_path.crossover() == 0.123
+    with pytest.raises(ValueError, match="crossover"):
+        synapse_path.store_crossover(1.5)
+    assert np.isclose(synapse_path.crossover(), 0.123)
