@@ -9,13 +9,15 @@ A neuron model is a small parameter object plus a Numba kernel. The simulation e
     in C order (sample-major), so ``current.reshape(T, N)`` lines up with it. Per-channel
     parameters (if a model has them) are expanded here into per-neuron arrays.
 
-``scan(current, state, trace=None)``
+``scan(current, state, trace=None, trace_pre=None)``
     Advance the population over ``T`` steps. ``current`` is ``(T, N)`` float (C-contiguous),
     ``state`` is updated *in place* (so calling ``scan`` T times with one step each gives the
     same spikes as one call with T steps: this is what makes the layer-major and the
     step-major engines agree). Returns spikes ``(T, N)`` ``int8`` in {-1, 0, +1}. When
     ``trace`` is a ``(T, N)`` float array, the membrane potential after each step (after
-    reset) is written into it.
+    reset: the quantity the papers' equations name) is written into it; ``trace_pre``
+    likewise receives the potential before the reset (the classic sawtooth that reaches the
+    threshold where a spike is emitted).
 
 ``rate(current)``
     The ANN quantity the neuron approximates: the long-run spikes per step for a constant
@@ -48,14 +50,15 @@ def reset_code(reset: str) -> int:
     return RESET_MODES[reset]
 
 
-def check_current(current: np.ndarray, state: dict, trace: np.ndarray | None) -> np.ndarray:
+def check_current(current: np.ndarray, state: dict, trace: np.ndarray | None,
+                  trace_pre: np.ndarray | None = None) -> np.ndarray:
     """Validate the arguments of a ``scan`` call; return ``current`` as a C-contiguous array.
 
     Raises
     ------
     ValueError
-        If ``current`` is not 2-D, its width differs from the state's, or ``trace`` has the
-        wrong shape.
+        If ``current`` is not 2-D, its width differs from the state's, or ``trace`` or
+        ``trace_pre`` has the wrong shape.
     """
     current = np.ascontiguousarray(current)
     if current.ndim != 2:
@@ -63,8 +66,9 @@ def check_current(current: np.ndarray, state: dict, trace: np.ndarray | None) ->
     n = next(iter(state.values())).shape[0]
     if current.shape[1] != n:
         raise ValueError(f"current has {current.shape[1]} neurons, state has {n}")
-    if trace is not None and trace.shape != current.shape:
-        raise ValueError(f"trace must have shape {current.shape}, got {trace.shape}")
+    for name, buffer in (("trace", trace), ("trace_pre", trace_pre)):
+        if buffer is not None and buffer.shape != current.shape:
+            raise ValueError(f"{name} must have shape {current.shape}, got {buffer.shape}")
     return current
 
 
@@ -151,15 +155,17 @@ def per_channel(param: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def scan_buffers(current: np.ndarray, state: dict, trace: np.ndarray | None,
-                 key: str = "v") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validated ``current``, an int8 spike buffer ``(T, N)`` and the trace buffer for a kernel.
+                 key: str = "v", trace_pre: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validated ``current``, an int8 spike buffer ``(T, N)`` and the two trace buffers.
 
-    ``trace`` None becomes a ``(0, N)`` array of ``state[key]``'s dtype ("not recorded").
+    Returns ``(current, spikes, trace, trace_pre)``; a trace that is None becomes a
+    ``(0, N)`` array of ``state[key]``'s dtype, which the kernels read as "not recorded".
     """
-    current = check_current(current, state, trace)
-    if trace is None:
-        trace = np.empty((0, current.shape[1]), dtype=state[key].dtype)
-    return current, np.empty(current.shape, dtype=np.int8), trace
+    current = check_current(current, state, trace, trace_pre)
+    empty = np.empty((0, current.shape[1]), dtype=state[key].dtype)
+    return (current, np.empty(current.shape, dtype=np.int8),
+            empty if trace is None else trace, empty if trace_pre is None else trace_pre)
 
 
 def short_repr(values: np.ndarray) -> str:
@@ -176,7 +182,8 @@ class Neuron:
         raise NotImplementedError
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         raise NotImplementedError
 

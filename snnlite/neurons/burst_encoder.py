@@ -36,7 +36,7 @@ __all__ = ["BurstEncoder"]
 
 
 @njit
-def _burst_scan(current, m, step, d1, b01, t_enc, spikes, trace):
+def _burst_scan(current, m, step, d1, b01, t_enc, spikes, trace, trace_pre):
     """Advance encoding neurons over ``T`` steps (A8), in place.
 
     Parameters
@@ -55,11 +55,15 @@ def _burst_scan(current, m, step, d1, b01, t_enc, spikes, trace):
         Output; every entry is written (0 or 1).
     trace : (T, N) float array or (0, N) array
         ``m`` after each step; zero rows means "not recorded".
+    trace_pre : (T, N) float array or (0, N) array
+        ``m`` before the reset, likewise (the same values: ``m`` is never reset).
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             m[i] += current[t, i]
+            if record_pre:
+                trace_pre[t, i] = m[i]
             step[i] += 1
             if step[i] <= t_enc and m[i] >= b01[i] + step[i] * d1[i]:  # A8
                 spikes[t, i] = 1
@@ -148,7 +152,8 @@ class BurstEncoder(Neuron):
         }
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         """Advance over ``T`` steps (A8); ``state`` is updated in place.
 
@@ -160,15 +165,17 @@ class BurstEncoder(Neuron):
             From :meth:`init_state`.
         trace : (T, N) float array, optional
             Receives ``m`` after each step.
+        trace_pre : (T, N) float array, optional
+            Receives ``m`` before the reset: the same values, since ``m`` is never reset.
 
         Returns
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current, spikes, trace = scan_buffers(current, state, trace, "m")
+        current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "m", trace_pre)
         m = state["m"]
         _burst_scan(current, m, state["step"], state["d1"], state["b01"], self.t_enc, spikes,
-                    trace)
+                    trace, trace_pre)
         return spikes
 
     def level(self, current, axis: int = 0) -> np.ndarray:

@@ -45,7 +45,7 @@ _INT_LIMIT = 2.0**62  # |values| allowed in int64 arithmetic (headroom for sums)
 
 
 @njit
-def _dt_scan(current, m, c, d, b0, eps, spikes, trace):
+def _dt_scan(current, m, c, d, b0, eps, spikes, trace, trace_pre):
     """Advance dynamic-threshold neurons over ``T`` steps (A9-A12), float version, in place.
 
     Parameters
@@ -64,11 +64,15 @@ def _dt_scan(current, m, c, d, b0, eps, spikes, trace):
         Output; every entry is written (-1, 0 or 1).
     trace : (T, N) float array or (0, N) array
         ``m`` after each step; zero rows means "not recorded".
+    trace_pre : (T, N) float array or (0, N) array
+        ``m`` before the reset, likewise (the same values: ``m`` is never reset).
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             m[i] += current[t, i]  # A9
+            if record_pre:
+                trace_pre[t, i] = m[i]
             mh = max(m[i], b0[i])  # A10
             z = 0
             if mh > b0[i] + (c[i] + 1) * d[i]:  # A11: upper threshold
@@ -82,7 +86,7 @@ def _dt_scan(current, m, c, d, b0, eps, spikes, trace):
 
 
 @njit
-def _dt_scan_int(current, m, c, d, b0, eps, spikes, trace):
+def _dt_scan_int(current, m, c, d, b0, eps, spikes, trace, trace_pre):
     """Integer version of :func:`_dt_scan` (A7, A9-A12): every argument is an integer.
 
     Parameters
@@ -101,11 +105,15 @@ def _dt_scan_int(current, m, c, d, b0, eps, spikes, trace):
         Output; every entry is written.
     trace : (T, N) int64 array or (0, N) array
         Scaled ``m`` after each step; zero rows means "not recorded".
+    trace_pre : (T, N) int64 array or (0, N) array
+        Scaled ``m`` before the reset, likewise (the same values: ``m`` is never reset).
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             m[i] += current[t, i]  # A9
+            if record_pre:
+                trace_pre[t, i] = m[i]
             mh = max(m[i], b0[i])  # A10
             z = 0
             if mh > b0[i] + (c[i] + 1) * d[i]:  # A11
@@ -259,7 +267,8 @@ class DynamicThreshold(Neuron):
         }
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         """Advance over ``T`` steps (A9-A12); ``state`` is updated in place.
 
@@ -272,6 +281,8 @@ class DynamicThreshold(Neuron):
             From :meth:`init_state` of a neuron in the same mode.
         trace : (T, N) float array, optional
             Receives ``m`` after each step (in integer mode ``m_int / S``, the float units).
+        trace_pre : (T, N) float array, optional
+            Receives ``m`` before the reset: the same values, since ``m`` is never reset.
 
         Returns
         -------
@@ -284,7 +295,7 @@ class DynamicThreshold(Neuron):
         TypeError
             If the state's dtype does not match the mode.
         """
-        current = check_current(current, state, trace)
+        current = check_current(current, state, trace, trace_pre)
         m = state["m"]
         if (m.dtype == np.int64) != self.integer:
             raise TypeError(f"state m has dtype {m.dtype}, which does not match "
@@ -292,17 +303,18 @@ class DynamicThreshold(Neuron):
         spikes = np.empty(current.shape, dtype=np.int8)
         if self.integer:
             current = _scaled_integers("current", current, self.scale)  # A7
-            rows = current.shape[0] if trace is not None else 0
-            m_trace = np.empty((rows, current.shape[1]), dtype=np.int64)
+            traces = [np.empty((0 if buffer is None else current.shape[0], current.shape[1]),
+                               dtype=np.int64) for buffer in (trace, trace_pre)]
             _dt_scan_int(current, m, state["c"], state["d"], state["b0"], self.eps_int,
-                         spikes, m_trace)
-            if trace is not None:
-                trace[...] = m_trace / self.scale
+                         spikes, *traces)
+            for buffer, scaled in zip((trace, trace_pre), traces, strict=True):
+                if buffer is not None:
+                    buffer[...] = scaled / self.scale
             return spikes
-        if trace is None:
-            trace = np.empty((0, current.shape[1]), dtype=m.dtype)
+        empty = np.empty((0, current.shape[1]), dtype=m.dtype)
         _dt_scan(current, m, state["c"], state["d"], state["b0"], m.dtype.type(self.eps),
-                 spikes, trace)
+                 spikes, empty if trace is None else trace,
+                 empty if trace_pre is None else trace_pre)
         return spikes
 
     def _step(self) -> np.ndarray:

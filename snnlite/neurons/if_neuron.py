@@ -29,7 +29,7 @@ __all__ = ["IF"]
 
 
 @njit
-def _if_scan(current, v, threshold, reset, spikes, trace):
+def _if_scan(current, v, threshold, reset, spikes, trace, trace_pre):
     """Advance IF neurons over ``T`` steps (B9), in place.
 
     Parameters
@@ -47,11 +47,15 @@ def _if_scan(current, v, threshold, reset, spikes, trace):
     trace : (T, N) float array or (0, N) array
         Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
         "not recorded".
+    trace_pre : (T, N) float array or (0, N) array
+        Membrane potential before the reset, likewise.
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             v[i] += current[t, i]  # B9: integrate
+            if record_pre:
+                trace_pre[t, i] = v[i]
             if v[i] >= threshold:  # B9: z = Theta(V - th)
                 spikes[t, i] = 1
                 if reset == 0:
@@ -124,7 +128,8 @@ class IF(Neuron):
         return {"v": np.full(n, self.v_init, dtype=check_dtype(dtype))}
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         """Advance over ``T`` steps; ``state`` is updated in place.
 
@@ -137,14 +142,16 @@ class IF(Neuron):
             ``{"v": (N,) float}`` from :meth:`init_state`.
         trace : (T, N) float array, optional
             If given, receives the membrane potential after each step (after reset).
+        trace_pre : (T, N) float array, optional
+            If given, receives the membrane potential before the reset of each step.
 
         Returns
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current, spikes, trace = scan_buffers(current, state, trace, "v")
+        current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
         v = state["v"]
-        _if_scan(current, v, v.dtype.type(self.threshold), self._reset, spikes, trace)
+        _if_scan(current, v, v.dtype.type(self.threshold), self._reset, spikes, trace, trace_pre)
         return spikes
 
     def rate(self, current) -> np.ndarray:

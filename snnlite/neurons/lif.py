@@ -39,7 +39,7 @@ _RATE_CHUNK = 256  # steps simulated per kernel call by the numerical ``rate``
 
 
 @njit
-def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trace):
+def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trace, trace_pre):
     """Advance LIF neurons over ``T`` steps (C2, C3), in place.
 
     Parameters
@@ -62,15 +62,21 @@ def _lif_scan(current, v, ref, alpha, threshold, reset, refractory, spikes, trac
         Output; every entry is written (0 or 1).
     trace : (T, N) float array or (0, N) array
         Membrane potential after each step (after reset); zero rows means "not recorded".
+    trace_pre : (T, N) float array or (0, N) array
+        Membrane potential before the reset (the held potential while refractory), likewise.
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             spikes[t, i] = 0
             if ref[i] > 0:
                 ref[i] -= 1  # refractory: V held, input ignored
+                if record_pre:
+                    trace_pre[t, i] = v[i]
             else:
                 v[i] = alpha * v[i] + current[t, i]  # C2
+                if record_pre:
+                    trace_pre[t, i] = v[i]
                 if v[i] >= threshold:  # C3
                     spikes[t, i] = 1
                     ref[i] = refractory
@@ -182,7 +188,8 @@ class LIF(Neuron):
         }
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         """Advance over ``T`` steps; ``state`` is updated in place.
 
@@ -194,16 +201,19 @@ class LIF(Neuron):
             ``{"v": (N,) float, "ref": (N,) int32}`` from :meth:`init_state`.
         trace : (T, N) float array, optional
             If given, receives the membrane potential after each step (after reset).
+        trace_pre : (T, N) float array, optional
+            If given, receives the membrane potential before the reset of each step (while
+            refractory: the held potential).
 
         Returns
         -------
         spikes : (T, N) int8 array in {0, 1}
         """
-        current, spikes, trace = scan_buffers(current, state, trace, "v")
+        current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
         v = state["v"]
         dt = v.dtype.type
         _lif_scan(current, v, state["ref"], dt(self.alpha), dt(self.threshold), self._reset,
-                  self.refractory, spikes, trace)
+                  self.refractory, spikes, trace, trace_pre)
         return spikes
 
     def rate(self, current, n_steps: int = 4096) -> np.ndarray:
@@ -266,7 +276,7 @@ class LIF(Neuron):
         for done in range(0, 2 * int(n_steps), _RATE_CHUNK):
             steps = min(_RATE_CHUNK, 2 * int(n_steps) - done)
             _lif_scan(chunk[:steps], state["v"], state["ref"], self.alpha, self.threshold,
-                      self._reset, self.refractory, spikes[:steps], empty)
+                      self._reset, self.refractory, spikes[:steps], empty, empty)
             first = max(int(n_steps) - done, 0)  # steps of this chunk still in the burn-in
             count += spikes[first:steps].sum(axis=0, dtype=np.int64)
         return (count / int(n_steps)).reshape(i.shape)

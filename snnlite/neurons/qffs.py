@@ -30,7 +30,7 @@ _NO_CAP = np.iinfo(np.int32).max  # Z_max of an uncapped neuron: Z is int32
 
 
 @njit
-def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace):
+def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace, trace_pre):
     """Advance QFFS neurons over ``T`` steps (B14-B16), in place.
 
     Parameters
@@ -52,11 +52,15 @@ def _qffs_scan(current, v, z, threshold, z_max, negative, spikes, trace):
     trace : (T, N) float array or (0, N) array
         Membrane potential after each step (after reset); ``trace.shape[0] == 0`` means
         "not recorded".
+    trace_pre : (T, N) float array or (0, N) array
+        Membrane potential before the reset, likewise.
     """
-    record = trace.shape[0] > 0
+    record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
     for t in range(current.shape[0]):
         for i in range(current.shape[1]):
             v[i] += current[t, i]  # B14: integrate
+            if record_pre:
+                trace_pre[t, i] = v[i]
             if v[i] >= threshold and z[i] < z_max:  # B15: positive spike below the cap
                 spikes[t, i] = 1
                 v[i] -= threshold
@@ -151,7 +155,8 @@ class QFFS(Neuron):
                 "z": np.zeros(n, dtype=np.int32)}
 
     def scan(
-        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None
+        self, current: np.ndarray, state: dict, trace: np.ndarray | None = None,
+        trace_pre: np.ndarray | None = None,
     ) -> np.ndarray:
         """Advance over ``T`` steps; ``state`` is updated in place.
 
@@ -163,16 +168,19 @@ class QFFS(Neuron):
             ``{"v": (N,) float, "z": (N,) int32}`` from :meth:`init_state`.
         trace : (T, N) float array, optional
             If given, receives the membrane potential after each step (after reset).
+        trace_pre : (T, N) float array, optional
+            If given, receives the membrane potential before the reset (``V(t-1) + I(t)``,
+            the quantity B15 compares with the thresholds).
 
         Returns
         -------
         spikes : (T, N) int8 array in {-1, 0, +1}
         """
-        current, spikes, trace = scan_buffers(current, state, trace, "v")
+        current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
         v = state["v"]
         z_max = _NO_CAP if self.z_max is None else self.z_max
         _qffs_scan(current, v, state["z"], v.dtype.type(self.threshold), z_max,
-                   self.negative, spikes, trace)
+                   self.negative, spikes, trace, trace_pre)
         return spikes
 
     def rate(self, current) -> np.ndarray:

@@ -90,7 +90,8 @@ class RunContext:
     dtype : dtype
         Membrane/current dtype of the run.
     record : dict
-        Layer name -> set of quantities (``"spikes"``, ``"v"``) to keep.
+        Layer name -> set of quantities to keep: ``"spikes"``, ``"v"`` (membrane after the
+        reset) and ``"v_pre"`` (membrane before the reset).
     neurons : dict
         Layer name -> flat per-sample neuron indices to keep (all when absent).
 
@@ -108,6 +109,7 @@ class RunContext:
     counts: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     v: dict = field(default_factory=dict)
+    v_pre: dict = field(default_factory=dict)
     t0: int = 0
     _state: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
@@ -126,9 +128,16 @@ class RunContext:
             self._cache[key] = compute()
         return self._cache[key]
 
-    def trace_buffer(self, layer, shape: tuple[int, ...]) -> np.ndarray | None:
-        """A membrane buffer for the kernel if ``layer``'s potential is recorded, else None."""
-        return np.empty(shape, self.dtype) if "v" in self.record.get(layer.name, ()) else None
+    def trace_buffers(self, layer, shape: tuple[int, ...]
+                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Membrane buffers ``(trace, trace_pre)`` for the neuron scan of ``layer``.
+
+        Each is an empty array of ``shape`` if ``layer``'s potential after (``"v"``) or
+        before (``"v_pre"``) the reset is recorded, else None.
+        """
+        wanted = self.record.get(layer.name, ())
+        return tuple(np.empty(shape, self.dtype) if key in wanted else None
+                     for key in ("v", "v_pre"))
 
     def _select(self, layer, array: np.ndarray) -> np.ndarray:
         idx = self.neurons.get(layer.name)
@@ -143,11 +152,12 @@ class RunContext:
         store[layer.name][t0:t0 + len(data)] = data
 
     def observe(self, layer, spikes: np.ndarray, trace: np.ndarray | None,
-                t: int | None = None) -> None:
+                t: int | None = None, trace_pre: np.ndarray | None = None) -> None:
         """Count ``spikes`` ``(steps, B, ...)`` of ``layer`` and keep what is recorded.
 
-        ``t`` is the step index when the step engine passes one step; None means the steps
-        of the current chunk, starting at :attr:`t0`.
+        ``trace`` and ``trace_pre`` (same shape as ``spikes``, or None) are the membrane
+        after and before the reset. ``t`` is the step index when the step engine passes one
+        step; None means the steps of the current chunk, starting at :attr:`t0`.
         """
         t = self.t0 if t is None else t
         if layer.name not in self.counts:
@@ -158,3 +168,5 @@ class RunContext:
             self._store(self.spikes, layer, spikes, t)
         if trace is not None:
             self._store(self.v, layer, trace, t)
+        if trace_pre is not None:
+            self._store(self.v_pre, layer, trace_pre, t)

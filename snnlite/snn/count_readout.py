@@ -82,28 +82,30 @@ class CountReadout(SpikingLayer):
         half = v.dtype.type(0.5 / self.neuron.threshold)
         return z.astype(v.dtype) + (1 + np.tanh(v * half)) / 4
 
-    def _scan(self, current: np.ndarray, state: dict, ctx):
-        """Neuron scan that always keeps the membrane (needed by the readout)."""
+    def _scan(self, current: np.ndarray, state: dict, ctx, t: int | None = None):
+        """Neuron scan that always keeps the membrane (needed by the readout); it counts and
+        records through ``ctx`` and returns the spikes and the membrane after the reset."""
         T = current.shape[0]
+        kept, trace_pre = ctx.trace_buffers(self, current.shape)
         trace = np.empty(current.shape, ctx.dtype)
-        spikes = self.neuron.scan(current.reshape(T, -1), state, trace.reshape(T, -1))
-        recorded = "v" in ctx.record.get(self.name, ())
-        return spikes.reshape(current.shape), trace, trace if recorded else None
+        spikes = self.neuron.scan(current.reshape(T, -1), state, trace.reshape(T, -1),
+                                  None if trace_pre is None else trace_pre.reshape(T, -1))
+        spikes = spikes.reshape(current.shape)
+        ctx.observe(self, spikes, None if kept is None else trace, t, trace_pre)
+        return spikes, trace
 
     def forward_seq(self, x, ctx) -> np.ndarray:
         current = self.current_seq(x, ctx)
         B, shape = current.shape[1], current.shape[2:]
         state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
-        spikes, trace, kept = self._scan(current, state, ctx)
-        ctx.observe(self, spikes, kept)
+        spikes, trace = self._scan(current, state, ctx)
         return self._readout(spikes, trace, ctx)
 
     def forward_step(self, x, t: int, ctx) -> np.ndarray:
         current = self.current_step(x, t, ctx)[None]
         B, shape = current.shape[1], current.shape[2:]
         state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
-        spikes, trace, kept = self._scan(current, state, ctx)
-        ctx.observe(self, spikes, kept, t)
+        spikes, trace = self._scan(current, state, ctx, t)
         return self._readout(spikes, trace, ctx)[0]
 
     def __repr__(self) -> str:

@@ -54,6 +54,11 @@ def split_bias(op: Module) -> tuple[Module, np.ndarray | None]:
     return op, bias.data.copy()
 
 
+def _flat(trace: np.ndarray | None, steps: int) -> np.ndarray | None:
+    """A ``(steps, B, ...)`` recording buffer as the ``(steps, N)`` view a neuron scan fills."""
+    return None if trace is None else trace.reshape(steps, -1)
+
+
 def _broadcast_bias(bias: np.ndarray, out_ndim: int) -> np.ndarray:
     """Shape a per-channel bias ``(C,)`` to broadcast over ``(B, C, ...)``."""
     return bias.reshape(bias.shape + (1,) * (out_ndim - 2))
@@ -142,22 +147,22 @@ class SpikingLayer:
         """Run the neuron scan over a whole ``(T, B, ...)`` current; record; return spikes."""
         T, B, shape = current.shape[0], current.shape[1], current.shape[2:]
         state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
-        trace = ctx.trace_buffer(self, current.shape)
-        spikes = self.neuron.scan(current.reshape(T, -1), state,
-                                  None if trace is None else trace.reshape(T, -1))
+        trace, trace_pre = ctx.trace_buffers(self, current.shape)
+        spikes = self.neuron.scan(current.reshape(T, -1), state, _flat(trace, T),
+                                  _flat(trace_pre, T))
         spikes = spikes.reshape(current.shape)
-        ctx.observe(self, spikes, trace)
+        ctx.observe(self, spikes, trace, trace_pre=trace_pre)
         return spikes
 
     def integrate_step(self, current: np.ndarray, t: int, ctx) -> np.ndarray:
         """One step of the neuron scan on a ``(B, ...)`` current."""
         B, shape = current.shape[0], current.shape[1:]
         state = ctx.state(self, lambda: self.neuron.init_state(B, shape, ctx.dtype))
-        trace = ctx.trace_buffer(self, (1,) + current.shape)
-        spikes = self.neuron.scan(current.reshape(1, -1), state,
-                                  None if trace is None else trace.reshape(1, -1))
+        trace, trace_pre = ctx.trace_buffers(self, (1,) + current.shape)
+        spikes = self.neuron.scan(current.reshape(1, -1), state, _flat(trace, 1),
+                                  _flat(trace_pre, 1))
         spikes = spikes.reshape(current.shape)
-        ctx.observe(self, spikes[None], trace, t)
+        ctx.observe(self, spikes[None], trace, t, trace_pre)
         return spikes
 
     def forward_seq(self, x, ctx) -> np.ndarray:

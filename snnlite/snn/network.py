@@ -114,7 +114,8 @@ class SpikingNetwork:
         t_in : int, optional
             Analog input only for the first ``t_in`` steps (QFFS input shut-down).
         record : dict, optional
-            ``{layer_name: "spikes" | "v" | ("spikes", "v")}``: what to keep per layer.
+            ``{layer_name: "spikes" | "v" | "v_pre" | ("spikes", "v", ...)}``: what to keep
+            per layer (``"v"`` the membrane after the reset, ``"v_pre"`` before it).
         neurons : dict, optional
             ``{layer_name: indices}`` into the flattened per-sample neurons, to keep only those.
         engine : {"layer", "step"}
@@ -142,8 +143,9 @@ class SpikingNetwork:
             raise ValueError(f"engine must be 'layer' or 'step', got {engine!r}")
         record = {k: {v} if isinstance(v, str) else set(v) for k, v in (record or {}).items()}
         for k, what in record.items():
-            if not what <= {"spikes", "v"}:
-                raise ValueError(f"record[{k!r}] must name 'spikes' and/or 'v', got {what}")
+            if not what <= {"spikes", "v", "v_pre"}:
+                raise ValueError(f"record[{k!r}] must name 'spikes', 'v' and/or 'v_pre', "
+                                 f"got {what}")
         n = x.shape[1] if encoder is None else x.shape[0]
         size = n if batch_size is None else int(batch_size)
         rng = as_rng(rng)
@@ -158,7 +160,7 @@ class SpikingNetwork:
                 count_spikes(np.sign(inputs).astype(np.int8), ctx.counts["input"])
             out = self._run_layer(inputs, ctx, chunk) if engine == "layer" else \
                 self._run_step(inputs, ctx)
-            parts.append(SimulationResult(out, ctx.counts, ctx.spikes, ctx.v))
+            parts.append(SimulationResult(out, ctx.counts, ctx.spikes, ctx.v, v_pre=ctx.v_pre))
         result = SimulationResult.concatenate(parts)
         result.shapes = {k: c.pos.shape for k, c in result.counts.items()}
         result.shapes["input"] = tuple(x.shape[2:] if encoder is None else x.shape[1:])

@@ -29,6 +29,9 @@ class SimulationResult:
         Recorded membrane potentials after each step (after reset), likewise.
     shapes : dict of str -> tuple
         Per-sample output shape of every layer.
+    v_pre : dict of str -> ndarray, shape (T, B, ...)
+        Recorded membrane potentials before the reset of each step (they reach the threshold
+        where a spike is emitted), likewise (``record={layer: "v_pre"}``).
     """
 
     outputs: np.ndarray
@@ -36,6 +39,7 @@ class SimulationResult:
     spikes: dict[str, np.ndarray] = field(default_factory=dict)
     v: dict[str, np.ndarray] = field(default_factory=dict)
     shapes: dict[str, tuple] = field(default_factory=dict)
+    v_pre: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def T(self) -> int:
@@ -77,6 +81,6 @@ class SimulationResult:
             for k, c in part.counts.items():
                 counts[k] += c
         join = {name: {k: np.concatenate([getattr(p, name)[k] for p in parts], axis=1)
-                       for k in getattr(first, name)} for name in ("spikes", "v")}
+                       for k in getattr(first, name)} for name in ("spikes", "v", "v_pre")}
         return cls(np.concatenate([p.outputs for p in parts], axis=1), counts,
-                   join["spikes"], join["v"], dict(first.shapes))
+                   join["spikes"], join["v"], dict(first.shapes), join["v_pre"])

@@ -116,9 +116,10 @@ def test_kernel_compiled_equals_python(dtype):
     outs = []
     for kernel in (_burst_scan, python(_burst_scan)):
         m, step = np.zeros(8, dtype), np.zeros(8, np.int32)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, m, step, d1, b01, 4, spikes, trace)
-        outs.append((spikes, trace, m, step))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, m, step, d1, b01, 4, spikes, trace, pre)
+        outs.append((spikes, trace, pre, m, step))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
     assert outs[0][0].any()

@@ -111,8 +111,8 @@ def test_integer_eps_in_the_kernel():
         m, c = np.zeros(1, np.int64), np.zeros(1, np.int32)
         spikes = np.empty((3, 1), np.int8)
         current = np.array([[12], [0], [-5]], np.int64)
-        _dt_scan_int(current, m, c, np.array([4]), np.array([0]), eps_int, spikes,
-                     np.empty((0, 1), np.int64))
+        empty = np.empty((0, 1), np.int64)
+        _dt_scan_int(current, m, c, np.array([4]), np.array([0]), eps_int, spikes, empty, empty)
         assert spikes[:, 0].tolist() == [1, 1, expected]
 
 
@@ -257,9 +257,10 @@ def test_float_kernel_compiled_equals_python(dtype):
     outs = []
     for kernel in (_dt_scan, python(_dt_scan)):
         m, c = np.zeros(6, dtype), np.zeros(6, np.int32)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, m, c, d, b0, dtype(1e-5), spikes, trace)
-        outs.append((spikes, trace, m, c))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, m, c, d, b0, dtype(1e-5), spikes, trace, pre)
+        outs.append((spikes, trace, pre, m, c))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
     assert (outs[0][0] < 0).any()
@@ -272,9 +273,10 @@ def test_int_kernel_compiled_equals_python():
     outs = []
     for kernel in (_dt_scan_int, python(_dt_scan_int)):
         m, c = np.zeros(6, np.int64), np.zeros(6, np.int32)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, m, c, d, b0, 0, spikes, trace)
-        outs.append((spikes, trace, m, c))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, m, c, d, b0, 0, spikes, trace, pre)
+        outs.append((spikes, trace, pre, m, c))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
     assert (outs[0][0] < 0).any()

@@ -132,9 +132,10 @@ def test_if_kernel_compiled_equals_python(reset, dtype):
     outs = []
     for kernel in (_if_scan, python(_if_scan)):
         v = np.full(6, 0.1, dtype)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, v, dtype(0.7), reset, spikes, trace)
-        outs.append((spikes, trace, v))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, v, dtype(0.7), reset, spikes, trace, pre)
+        outs.append((spikes, trace, pre, v))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
 
@@ -146,9 +147,10 @@ def test_lif_kernel_compiled_equals_python(reset, dtype):
     outs = []
     for kernel in (_lif_scan, python(_lif_scan)):
         v, ref = np.full(6, 0.1, dtype), np.zeros(6, np.int32)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, v, ref, dtype(0.9), dtype(0.7), reset, 1, spikes, trace)
-        outs.append((spikes, trace, v, ref))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, v, ref, dtype(0.9), dtype(0.7), reset, 1, spikes, trace, pre)
+        outs.append((spikes, trace, pre, v, ref))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
 

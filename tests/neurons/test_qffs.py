@@ -193,9 +193,10 @@ def test_kernel_compiled_equals_python(z_max, negative, dtype):
     outs = []
     for kernel in (_qffs_scan, python(_qffs_scan)):
         v, z = np.full(6, 0.35, dtype), np.zeros(6, np.int32)
-        spikes, trace = np.empty(current.shape, np.int8), np.empty_like(current)
-        kernel(current, v, z, dtype(0.7), z_max, negative, spikes, trace)
-        outs.append((spikes, trace, v, z))
+        spikes, trace, pre = (np.empty(current.shape, np.int8), np.empty_like(current),
+                                np.empty_like(current))
+        kernel(current, v, z, dtype(0.7), z_max, negative, spikes, trace, pre)
+        outs.append((spikes, trace, pre, v, z))
     for compiled, interpreted in zip(*outs, strict=True):
         np.testing.assert_array_equal(compiled, interpreted)
 
