@@ -210,6 +210,28 @@ def test_membrane_sawtooth_negative_spikes_and_dynamic_threshold():
         plot.membrane(v, s, trace_pre=v_pre[:2])
 
 
+@pytest.mark.parametrize("neuron", ["IF", "IF reset to zero", "LIF", "QFFS"])
+def test_membrane_sawtooth_of_every_neuron_model_crosses_at_each_spike(neuron):
+    # what a neuron's scan records (trace_pre, trace) gives a line that reaches the threshold
+    # exactly where the neuron fired, and drops there (only there) to the post-reset value
+    from snnlite.neurons import IF, LIF, QFFS
+
+    model = {"IF": IF(1.0), "IF reset to zero": IF(1.0, reset="zero"),
+             "LIF": LIF(alpha=0.9, threshold=1.0), "QFFS": QFFS(1.0)}[neuron]
+    current = np.random.default_rng(5).normal(0.3, 0.8, (40, 3))
+    state = model.init_state(1, 3, dtype=np.float64)
+    v, v_pre = np.empty_like(current), np.empty_like(current)
+    s = model.scan(current, state, v, v_pre)
+    ax = plot.membrane(v, s, threshold=1.0, trace_pre=v_pre)
+    up = [ln for ln in ax.lines if ln.get_marker() == "^"]
+    assert sum(ln.get_xdata().size for ln in up) == np.count_nonzero(s > 0) > 0
+    for j, line in enumerate(ax.lines[:3]):
+        y = line.get_ydata().reshape(40, 2)  # per step: before, after the reset
+        fired, quiet = s[:, j] > 0, s[:, j] == 0
+        assert np.all(y[fired, 0] >= 1.0) and np.all(y[fired, 1] < y[fired, 0])
+        assert np.all(y[quiet, 0] < 1.0) and np.array_equal(y[quiet, 1], y[quiet, 0])
+
+
 @pytest.mark.parametrize("kwargs", [dict(spikes=np.zeros((20, 3))), dict(threshold=np.ones(7)),
                                     dict(threshold=np.ones((20, 2))), dict(labels=["a"]),
                                     dict(trace=np.zeros((0, 4)))])
