@@ -124,7 +124,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     (out / "classic_mnist.md").write_text(text + "\n")
     (out / "classic_mnist.json").write_text(json.dumps({"ann": ann, "steps": STEPS,
                                                         "accuracy": rows}, indent=1))
-    ax = plot.accuracy_vs_time({k: v[2] for k, v in results.items()}, reference={"ANN": ann})
+    ax = plot.accuracy_vs_time({k: v[2] for k, v in results.items()}, reference={"ANN": ann},
+                                n_classes=10)
     plot.savefig(ax, out / "accuracy_vs_T.png")
     print(text)
     return rows
