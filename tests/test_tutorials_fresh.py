@@ -3,7 +3,7 @@
 The notebooks themselves are executed by nbmake (``python -m pytest tutorials/``); here we only
 check what was committed: the stored hash of the code cells matches the code, every code cell
 was run once, in order, without error, the figures are there, and the stated run time is the
-measured one and under 30 s.
+measured one (CPU time of the kernel's main thread, see refresh.py) and under 30 s.
 """
 
 import importlib.util
@@ -49,7 +49,9 @@ def test_outputs_come_from_the_current_code(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_states_its_measured_run_time(path):
     nb = load(path)
-    seconds = nb["metadata"][refresh.KEY]["run_seconds"]
+    times = nb["metadata"][refresh.KEY]
+    seconds = times["run_seconds"]
+    assert seconds <= min(times["wall_seconds"], times["cpu_seconds"]) + 0.1  # main thread
     assert refresh.stated_runtime(nb) == refresh.runtime_line(seconds)
     assert seconds < MAX_SECONDS, f"{path.name} runs {seconds} s (limit {MAX_SECONDS} s)"
 
