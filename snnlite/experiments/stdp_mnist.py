@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
+from .._npz import read_json, read_npz
 from ..analysis import macs
 from ..datasets import load_fashion_mnist, load_mnist, to_float
 from ..learn.conv_stdp import ConvSTDP
@@ -62,11 +63,21 @@ def _save_net(net: SpikingConvNet, path: Path, meta: dict) -> None:
 
 
 def _load_net(net: SpikingConvNet, path: Path) -> dict:
-    with np.load(path) as f:
-        for i, layer in enumerate(net.layers):
-            layer.weight[...] = f[f"w{i}"]
-            layer.thresholds[...] = f[f"th{i}"]
-        return json.loads(str(f["meta"]))
+    """Copy the weights and thresholds cached at ``path`` into ``net``; return the metadata.
+
+    Read without pickle; a file that does not fit ``net`` raises a ValueError naming it
+    (``net`` unchanged).
+    """
+    names = [f"{kind}{i}" for i in range(len(net.layers)) for kind in ("w", "th")]
+    f = read_npz(path, required=["meta", *names], what="cached conv-STDP weights")
+    targets = [a for layer in net.layers for a in (layer.weight, layer.thresholds)]
+    for name, target in zip(names, targets, strict=True):
+        if f[name].shape != target.shape or not np.isfinite(f[name]).all():
+            raise ValueError(f"{path}: {name!r} must be finite with shape {target.shape}, got "
+                             f"{f[name].shape}; delete the file or pass retrain")
+    for name, target in zip(names, targets, strict=True):
+        target[...] = f[name]
+    return read_json(f, "meta", path)
 
 
 def build_nets(data: tuple, out: Path, tag: str, seed: int = 0, retrain: bool = False,
@@ -144,12 +155,18 @@ def run_conv(nets: dict, data: tuple, seed: int = 0, epochs: int | None = None,
     x_tr, y_tr, x_te, y_te = data
     names = list(nets)
     if cache is not None and cache.exists():
-        with np.load(cache) as f:
-            f_tr = [f[f"train{i}"] / np.float32(config["T"]) for i in range(len(names))]
-            f_te = [f[f"test{i}"] / np.float32(config["T"]) for i in range(len(names))]
-            saved = json.loads(str(f["stats"]))
-        stats = [ActivityStats(**saved["stats"][i]) for i in range(len(names))]
-        feature_seconds = saved["seconds"]
+        f = read_npz(cache, required=["stats"] + [f"{part}{i}" for part in ("train", "test")
+                                                   for i in range(len(names))],
+                     what="cached spike-count features")
+        f_tr = [f[f"train{i}"] / np.float32(config["T"]) for i in range(len(names))]
+        f_te = [f[f"test{i}"] / np.float32(config["T"]) for i in range(len(names))]
+        saved = read_json(f, "stats", cache)
+        try:
+            stats = [ActivityStats(**saved["stats"][i]) for i in range(len(names))]
+            feature_seconds = float(saved["seconds"])
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise ValueError(f"{cache}: 'stats' does not describe {len(names)} nets ({err!r});"
+                             " delete the file or pass retrain") from None
     else:
         stats = [ActivityStats() for _ in names]
         start = time.perf_counter()
@@ -281,7 +298,10 @@ def _previous(out: Path) -> tuple[dict, dict, dict]:
     path = out / "stdp_mnist.json"
     if not path.exists():
         return {}, {}, {}
-    saved = json.loads(path.read_text())
+    try:
+        saved = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); delete it or pass retrain") from None
     return ({int(n): r for n, r in saved["diehl_cook"].items()}, saved["conv"],
             saved["meta"].get("wall", {}))
 
