@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import check_fitted
 from ..neurons import BurstEncoder, DynamicThreshold
 from ..nn.activation import Flatten
 from ..nn.conv import Conv2d
@@ -347,13 +348,9 @@ class ZouConverter:
         self.dead_.append(np.flatnonzero(dead))
 
     # -- use -------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "layers_"):
-            raise RuntimeError("call fit() before using the converter")
-
     def transform(self) -> SpikingNetwork:
         """The spiking network (a fresh object at every call); run it with ``t_in=1``."""
-        self._check_fitted()
+        check_fitted(self, "layers_", "transform()")
         encoder, *hidden, readout = self.layers_
         layers = [SpikingLayer(copy.deepcopy(encoder.synapse), self.neurons_[0],
                                amplitude=2.0**self.k_, name=encoder.name)]
@@ -375,6 +372,7 @@ class ZouConverter:
             if key in kwargs:
                 raise TypeError(f"ZouConverter.run presents x at the first step only and sets "
                                 f"{key} itself; call transform().run(...) to choose {key}")
+        check_fitted(self, "layers_", "run()")
         return self.transform().run(x, T, t_in=1, **kwargs)
 
     def ann_levels(self, x: np.ndarray) -> list[np.ndarray]:
@@ -391,7 +389,7 @@ class ZouConverter:
         -------
         list of int32 arrays, one ``(B, ...)`` per spiking layer.
         """
-        self._check_fitted()
+        check_fitted(self, "layers_", "ann_levels()")
         h, out = np.asarray(x), []
         for i, layer in enumerate(self.layers_[:-1]):
             for op in layer.ops:

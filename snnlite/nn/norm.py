@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm", "BatchNorm1d", "BatchNorm2d"]
@@ -60,6 +61,7 @@ class BatchNorm(Module):
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  dtype=np.float32):
+        num_features = check_int("num_features", num_features)
         if not 0 <= momentum <= 1:
             raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
         if not eps > 0:
