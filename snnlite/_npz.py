@@ -2,8 +2,8 @@
 
 Every file snnlite reads back (models, caches, the bundled sample) goes through
 :func:`read_npz`. NumPy stores arrays of Python objects with :mod:`pickle`, and unpickling
-a crafted file runs arbitrary code, so such entries are refused *before* anything is
-unpickled (``allow_pickle=False``), with a message that says which file and entry.
+a crafted file runs arbitrary code, so such entries are refused from their header, before
+any of their bytes are interpreted, with a message that says which file and entry.
 
 Examples
 --------
@@ -18,18 +18,32 @@ Examples
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
+import struct
 import zipfile
 import zlib
 from typing import IO
 
 import numpy as np
+from numpy.lib import format as npy
 
 __all__ = ["read_json", "read_npz"]
 
 _NPZ_MAGIC = b"PK\x03\x04"
 _PICKLE_OPCODE = b"\x80"  # PROTO, the first byte of every pickle of protocol >= 2
+
+
+class _Pickled(ValueError):
+    """An entry declares Python objects: refused, never unpickled."""
+
+
+# what parsing a damaged archive or .npy header can raise (zipfile and numpy's header parser)
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+           RuntimeError, UnicodeDecodeError, struct.error, OverflowError, SyntaxError,
+           TypeError, KeyError, IndexError)
 
 
 def _describe(source) -> str:
@@ -40,6 +54,11 @@ def _describe(source) -> str:
 def read_npz(source: str | os.PathLike | IO[bytes], required=(),
              what: str = "file") -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` archive ``source``, read without pickle.
+
+    The archive is parsed here (``zipfile`` and the ``.npy`` header parser), not by
+    ``np.load``: a member whose header declares Python objects is refused from its header,
+    before any of its bytes are interpreted, and a member's declared shape must match its
+    size exactly (a damaged header cannot ask for a huge allocation).
 
     Parameters
     ----------
@@ -53,7 +72,7 @@ def read_npz(source: str | os.PathLike | IO[bytes], required=(),
     Returns
     -------
     dict
-        ``{name: ndarray}`` in archive order; the file is closed again.
+        ``{name: ndarray}`` in archive order (writable copies); the file is closed again.
 
     Raises
     ------
@@ -76,18 +95,13 @@ def read_npz(source: str | os.PathLike | IO[bytes], required=(),
                          f"archive (first bytes {head[:8]!r})")
     arrays = {}
     try:
-        with np.load(source, allow_pickle=False) as f:
-            for key in f.files:
-                try:
-                    arrays[key] = f[key]
-                except ValueError as err:
-                    if "allow_pickle" not in str(err):
-                        raise
-                    raise ValueError(
-                        f"{name}: entry {key!r} holds Python objects (pickled data), which "
-                        f"snnlite never loads (unpickling can run arbitrary code); "
-                        f"expected {what} holding plain numeric or string arrays") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+        with zipfile.ZipFile(source) as archive:
+            for info in archive.infolist():
+                key = info.filename.removesuffix(".npy")
+                arrays[key] = _parse_npy(archive.read(info), key, name, what)
+    except _Pickled:
+        raise
+    except (ValueError, *_DAMAGE) as err:
         raise ValueError(f"{name} is truncated or corrupted ({type(err).__name__}: {err}); "
                          f"expected {what} (.npz archive)") from None
     missing = [key for key in required if key not in arrays]
@@ -95,6 +109,28 @@ def read_npz(source: str | os.PathLike | IO[bytes], required=(),
         raise ValueError(f"{name} is not {what}: entries {missing} are missing (it holds "
                          f"{sorted(arrays)})")
     return arrays
+
+
+def _parse_npy(raw: bytes, key: str, name: str, what: str) -> np.ndarray:
+    """The array serialised in ``raw`` (``.npy`` format 1.0 or 2.0), never unpickled."""
+    buffer = io.BytesIO(raw)
+    version = npy.read_magic(buffer)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f"entry {key!r}: unsupported .npy format version {version}")
+    read_header = npy.read_array_header_1_0 if version == (1, 0) \
+        else npy.read_array_header_2_0
+    shape, fortran, dtype = read_header(buffer)
+    if dtype.hasobject:
+        raise _Pickled(f"{name}: entry {key!r} holds Python objects (pickled data), which "
+                       f"snnlite never loads (unpickling can run arbitrary code); expected "
+                       f"{what} holding plain numeric or string arrays")
+    count = math.prod(shape)
+    offset = buffer.tell()
+    if count * dtype.itemsize != len(raw) - offset:
+        raise ValueError(f"entry {key!r}: shape {shape} of {dtype} needs "
+                         f"{count * dtype.itemsize} bytes, the entry holds {len(raw) - offset}")
+    data = np.frombuffer(raw, dtype, count, offset)
+    return data.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
 
 def read_json(arrays: dict[str, np.ndarray], key: str, source) -> object:
