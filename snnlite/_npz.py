@@ -139,18 +139,22 @@ def read_json(arrays: dict[str, np.ndarray], key: str, source) -> object:
     Raises
     ------
     ValueError
-        If the entry is not a 0-d string array or not valid JSON (the message names the
-        file and the entry).
+        If the entry is not a 0-d string array or not valid JSON, NaN and Infinity included
+        (the message names the file and the entry).
     """
     value = arrays[key]
     if value.ndim != 0 or value.dtype.kind != "U":
         raise ValueError(f"{_describe(source)}: entry {key!r} must be a JSON string, got a "
                          f"{value.dtype} array of shape {value.shape}")
     try:
-        return json.loads(value.item())
-    except json.JSONDecodeError as err:
+        return json.loads(value.item(), parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, ValueError) as err:
         raise ValueError(f"{_describe(source)}: entry {key!r} is not valid JSON "
                          f"({err})") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _peek(source) -> bytes:

@@ -11,7 +11,7 @@ from ..nn.module import Sequential
 from ..snn.context import RunContext
 from ..snn.encoding import poisson
 from ..snn.network import SpikingNetwork
-from .normalize import build_network
+from .normalize import build_network, check_finite_scale
 from .stages import split_stages
 
 __all__ = ["ThresholdBalancing"]
@@ -96,6 +96,7 @@ class ThresholdBalancing:
         for layer in tqdm(range(n - 1), desc="balancing", disable=not self.progress):
             net = build_network(stages, thresholds, *_scales(thresholds), self.reset)
             thresholds[layer] = self._max_current(net, layer, x, seed)
+            check_finite_scale(thresholds[layer], stages[layer])
         self.stages_ = stages
         self.thresholds_ = thresholds[:-1]
         self.labels_ = [stage.label for stage in stages[:-1]]

@@ -19,7 +19,7 @@ from ..snn.layers import Readout, SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
 from .stages import split_stages, stage_activations
 
-__all__ = ["DataNormalization", "StochMaxReadout", "build_network"]
+__all__ = ["DataNormalization", "StochMaxReadout", "build_network", "check_finite_scale"]
 
 
 def build_network(stages, thresholds, weight_scales, bias_scales, reset: str = "subtract"):
@@ -58,6 +58,13 @@ def _scaled(synapse, w_scale: float, b_scale: float):
     for p in synapse.parameters():
         p.data = (p.data * w_scale).astype(p.data.dtype)
     return synapse, None if bias is None else (bias * b_scale).astype(bias.dtype)
+
+
+def check_finite_scale(value: float, stage) -> None:
+    """Raise a ValueError if the calibrated ``value`` (lambda or threshold) is not finite."""
+    if not np.isfinite(value):
+        raise ValueError(f"the calibration of stage {stage.label!r} on x gave {value}: the "
+                         f"model's weights hold NaN/inf or x is too large for the model")
 
 
 class StochMaxReadout(Readout):
@@ -156,7 +163,8 @@ class DataNormalization:
         ValueError
             If ``x`` is empty, has an integer dtype (scale images with
             :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
-            integer >= 1, or if the model cannot be split into stages.
+            integer >= 1, if the model cannot be split into stages, or if an activation
+            is not finite (NaN weights, or ``x`` too large for the model).
         """
         stages = split_stages(model)
         activations = stage_activations(stages, x, batch_size)  # checks x and batch_size
@@ -167,6 +175,8 @@ class DataNormalization:
                 a = outs[i].ravel()
                 per_batch[i].append(a if self.percentile < 100 else a.max(keepdims=True))
         scales = [np.percentile(np.concatenate(v), self.percentile) for v in per_batch]
+        for stage, scale in zip(stages, scales, strict=False):
+            check_finite_scale(scale, stage)
         self.stages_ = stages
         self.scales_ = np.maximum(np.asarray(scales, np.float64), 1e-12)
         return self

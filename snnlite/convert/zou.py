@@ -178,6 +178,13 @@ def _bn_params(layer: ZouLayer):
         if bn.num_features != n:
             raise ValueError(f"{layer.name}: BatchNorm has {bn.num_features} channels, its op "
                              f"{op!r} has {n} outputs")
+        stats = {"weight (gamma)": bn.weight.data, "bias (beta)": bn.bias.data,
+                 "running_mean": bn.running_mean, "running_var": bn.running_var}
+        for what, value in stats.items():
+            if not np.isfinite(value).all() or (what == "running_var" and np.any(value < 0)):
+                raise ValueError(f"{layer.name} (model layer {layer.index}): BatchNorm {what} "
+                                 f"must be finite{' and >= 0' * (what == 'running_var')}, "
+                                 f"got {value}")
         gamma, beta = (np.asarray(p.data, np.float64) for p in (bn.weight, bn.bias))
         mean = np.asarray(bn.running_mean, np.float64)
         sd = np.sqrt(np.asarray(bn.running_var, np.float64) + bn.eps)

@@ -97,15 +97,20 @@ def load(model: Module, path: PathLike, *, allow_nonfinite: bool = False) -> Mod
     what = "a model saved by snnlite.nn.save"
     state = read_npz(path, what=what)
     state.pop(META_KEY, None)
+    own = model.state_dict()
     for name, value in state.items():
         if value.dtype.kind not in "biuf":
             raise ValueError(f"cannot load {os.fspath(path)!r}: {name!r} is a {value.dtype} "
                              f"array, expected numbers ({what})")
-        if not allow_nonfinite and value.dtype.kind == "f" and not np.isfinite(value).all():
-            bad = int(np.count_nonzero(~np.isfinite(value)))
-            raise ValueError(f"cannot load {os.fspath(path)!r}: {name!r} holds {bad} NaN or "
-                             f"infinite value(s), expected finite weights (a diverged "
-                             f"training?); pass allow_nonfinite=True to load it anyway")
+        if name in own and own[name].dtype.kind == "f":  # as the model will hold them
+            with np.errstate(over="ignore"):
+                state[name] = value = value.astype(own[name].dtype, copy=False)
+            if not allow_nonfinite and not np.isfinite(value).all():
+                bad = int(np.count_nonzero(~np.isfinite(value)))
+                raise ValueError(
+                    f"cannot load {os.fspath(path)!r}: {name!r} holds {bad} NaN or infinite "
+                    f"value(s) as {value.dtype}, expected finite weights (a diverged "
+                    f"training?); pass allow_nonfinite=True to load it anyway")
     try:
         model.load_state_dict(state)
     except KeyError as err:

@@ -113,7 +113,8 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
     ValueError
         If ``data`` or ``val`` are malformed (empty, integer or non-finite inputs, labels
         that are not integers of shape ``(N,)``), ``epochs`` or ``batch_size`` is not an
-        integer >= 1, or the loss is not finite (training diverged: lower ``lr``).
+        integer >= 1, or the loss or the weights are not finite (training diverged: lower
+        ``lr``).
     TypeError
         If ``epochs`` or ``batch_size`` is not a number, or the inputs are not numeric.
     """
@@ -151,6 +152,10 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
             bar.update(len(yb))
         history.seconds.append(time.perf_counter() - start)
         bar.close()
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            raise ValueError(f"the weights became NaN or infinite in epoch {epoch + 1}: training "
+                             f"diverged (lower lr, currently {optimizer.lr:g}, or scale x; "
+                             f"largest |x| = {np.abs(x).max():g})")
         history.loss.append(total / seen)
         history.accuracy.append(correct / seen)
         if val is not None:
