@@ -206,3 +206,46 @@ def test_diehl_cook_file_with_one_wrong_entry(field, value, special):
     assert net.weights_.shape == (784, net.n_neurons) and net.theta_.shape == (net.n_neurons,)
     assert np.isfinite(net.weights_).all() and np.isfinite(net.theta_).all()
     assert all(np.isfinite(v) for v in asdict(net.params).values() if isinstance(v, float))
+
+
+def test_stdp_mnist_caches_that_do_not_fit_are_refused(tmp_path):
+    """Pickle-free cache files of the wrong shape, dtype or content: a ValueError naming the
+    file, the network unchanged."""
+    from snnlite.experiments.stdp_mnist import _load_net, _previous, run_conv
+    from snnlite.experiments.stdp_models import stdp_net
+
+    net = stdp_net("ResNet2", channels=4, T=3, rng=0)
+    weights = {f"w{i}": layer.weight.copy() for i, layer in enumerate(net.layers)}
+    thresholds = {f"th{i}": layer.thresholds.copy() for i, layer in enumerate(net.layers)}
+    path = tmp_path / "weights.npz"
+    for damage in ({"w1": weights["w1"][:2]}, {"th0": np.array(["a"])},
+                   {"w0": np.full_like(weights["w0"], np.nan)}, {"meta": np.array(3.0)}):
+        np.savez(path, **{**weights, **thresholds, "meta": np.array("{}"), **damage})
+        with pytest.raises(ValueError, match="weights.npz"):
+            _load_net(net, path)
+        for i, layer in enumerate(net.layers):  # shapes checked before anything is copied
+            if "meta" not in damage:
+                np.testing.assert_array_equal(layer.weight, weights[f"w{i}"])
+    x, y = np.zeros((4, 1, 28, 28), np.float32), np.zeros(4, np.int64)
+    cache = tmp_path / "features.npz"
+    for counts in (np.zeros((3, 5), np.uint8), np.zeros((4, 5), np.float32),
+                   np.zeros(4, np.uint8)):
+        np.savez(cache, stats=np.array("{}"), train0=counts, test0=np.zeros((4, 5), np.uint8))
+        with pytest.raises(ValueError, match=r"features\.npz.*'train0' must be uint8"):
+            run_conv({"ResNet2": (net, {})}, (x, y, x, y), cache=cache, progress=False)
+    np.savez(cache, stats=np.array('{"seconds": 1}'), train0=np.zeros((4, 5), np.uint8),
+             test0=np.zeros((4, 5), np.uint8))
+    with pytest.raises(ValueError, match=r"features\.npz: 'stats' does not describe 1 nets"):
+        run_conv({"ResNet2": (net, {})}, (x, y, x, y), cache=cache, progress=False)
+    (tmp_path / "stdp_mnist.json").write_text('{"diehl_cook": []}')
+    with pytest.raises(ValueError, match=r"stdp_mnist\.json is not the report"):
+        _previous(tmp_path)
+
+
+def test_old_diehl_cook_layout_is_refused(tmp_path):
+    """The pre-JSON layout (parameters as (key, value) rows), even without pickle."""
+    path = tmp_path / "dc.npz"
+    np.savez(path, weights=np.zeros((784, 2)), theta=np.zeros(2), n_neurons=2,
+             params=np.array([["dt", "0.5"]]), timing=np.array([["fit_seconds", "1"]]))
+    with pytest.raises(ValueError, match=r"dc\.npz'? is not a DiehlCook.*retrain.*'meta'"):
+        DiehlCook.load(path)

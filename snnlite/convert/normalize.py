@@ -19,7 +19,7 @@ from ..snn.layers import Readout, SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
 from .stages import split_stages, stage_activations
 
-__all__ = ["DataNormalization", "StochMaxReadout", "build_network", "check_finite_scale"]
+__all__ = ["DataNormalization", "StochMaxReadout", "build_network"]
 
 
 def build_network(stages, thresholds, weight_scales, bias_scales, reset: str = "subtract"):

@@ -72,9 +72,11 @@ def _load_net(net: SpikingConvNet, path: Path) -> dict:
     f = read_npz(path, required=["meta", *names], what="cached conv-STDP weights")
     targets = [a for layer in net.layers for a in (layer.weight, layer.thresholds)]
     for name, target in zip(names, targets, strict=True):
-        if f[name].shape != target.shape or not np.isfinite(f[name]).all():
-            raise ValueError(f"{path}: {name!r} must be finite with shape {target.shape}, got "
-                             f"{f[name].shape}; delete the file or pass retrain")
+        value = f[name]
+        if value.shape != target.shape or value.dtype.kind not in "iuf" \
+                or not np.isfinite(value).all():
+            raise ValueError(f"{path}: {name!r} must be finite numbers of shape {target.shape}, "
+                             f"got {value.dtype} {value.shape}; delete the file or pass retrain")
     for name, target in zip(names, targets, strict=True):
         target[...] = f[name]
     return read_json(f, "meta", path)
@@ -158,6 +160,13 @@ def run_conv(nets: dict, data: tuple, seed: int = 0, epochs: int | None = None,
         f = read_npz(cache, required=["stats"] + [f"{part}{i}" for part in ("train", "test")
                                                    for i in range(len(names))],
                      what="cached spike-count features")
+        for i in range(len(names)):
+            for part, n in (("train", len(x_tr)), ("test", len(x_te))):
+                counts = f[f"{part}{i}"]
+                if counts.dtype != np.uint8 or counts.ndim != 2 or len(counts) != n:
+                    raise ValueError(f"{cache}: '{part}{i}' must be uint8 spike counts of "
+                                     f"{n} samples (n, features), got {counts.dtype} "
+                                     f"{counts.shape}; delete the file or pass retrain")
         f_tr = [f[f"train{i}"] / np.float32(config["T"]) for i in range(len(names))]
         f_te = [f[f"test{i}"] / np.float32(config["T"]) for i in range(len(names))]
         saved = read_json(f, "stats", cache)
@@ -300,10 +309,11 @@ def _previous(out: Path) -> tuple[dict, dict, dict]:
         return {}, {}, {}
     try:
         saved = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path} is not valid JSON ({err}); delete it or pass retrain") from None
-    return ({int(n): r for n, r in saved["diehl_cook"].items()}, saved["conv"],
-            saved["meta"].get("wall", {}))
+        return ({int(n): r for n, r in saved["diehl_cook"].items()}, saved["conv"],
+                saved["meta"].get("wall", {}))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:  # JSONDecodeError too
+        raise ValueError(f"{path} is not the report of an earlier run ({err!r}); delete it or "
+                         "pass retrain") from None
 
 
 def _num(value, fmt: str) -> str:

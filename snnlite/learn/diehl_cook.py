@@ -377,12 +377,13 @@ class DiehlCook:
             written before snnlite stored the parameters as JSON: retrain), or its entries
             are not those :meth:`save` writes; the message names the file.
         """
-        what = "a DiehlCook network saved by DiehlCook.save"
+        what = (f"a DiehlCook network saved by DiehlCook.save in format {_FORMAT} (older files "
+                "held pickled parameters: retrain)")
         f = read_npz(path, required=("weights", "theta", "n_neurons", "meta"), what=what)
         meta = read_json(f, "meta", path)
         if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ValueError(f"{os.fspath(path)!r} is not {what} in format {_FORMAT}: its "
-                             f"'meta' entry is {str(meta)[:80]}")
+            raise ValueError(f"{os.fspath(path)!r} is not {what}: its 'meta' entry is "
+                             f"{str(meta)[:80]}")
         try:
             net = cls(int(f["n_neurons"]), DiehlCookParams(**meta["params"]), rng)
             timing = dict(meta["timing"])
