@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_fitted", "check_inputs", "check_int"]
+__all__ = ["check_fitted", "check_inputs", "check_int", "check_real"]
 
 
 def check_int(name: str, value, minimum: int = 1) -> int:
@@ -39,6 +39,34 @@ def check_int(name: str, value, minimum: int = 1) -> int:
             or value < minimum:
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return int(value)
+
+
+def check_real(name: str, value, low: float, high: float | None = None, *,
+               low_open: bool = False, high_open: bool = True) -> float:
+    """``value`` as a ``float`` in ``[low, high)`` (ends chosen by ``low_open``/``high_open``).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a string, None, a complex, a bool).
+    ValueError
+        If ``value`` is NaN or outside the interval.
+
+    Examples
+    --------
+    >>> check_real("p", 0.5, 0.0, 1.0)
+    0.5
+    """
+    interval = (("(" if low_open else "[") + f"{low:g}, " +
+                ("inf)" if high is None else f"{high:g}" + (")" if high_open else "]")))
+    expected = f"a number in {interval}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
+    above = value > low if low_open else value >= low
+    below = high is None or (value < high if high_open else value <= high)
+    if not (above and below):  # False for NaN too
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return float(value)
 
 
 def check_inputs(x, name: str = "x") -> np.ndarray:

@@ -132,3 +132,26 @@ def test_nan_weights_do_not_give_a_silent_accuracy():
         nn.evaluate(model, x, y)
     with pytest.raises(ValueError, match="output on x holds NaN"):
         nn.predict(model, x)
+
+
+REAL_ERRORS = [
+    (lambda v: nn.Dropout(v), "p", r"\[0, 1\)"),
+    (lambda v: nn.BatchNorm1d(3, momentum=v), "momentum", r"\[0, 1\]"),
+    (lambda v: nn.BatchNorm1d(3, eps=v), "eps", r"\(0, inf\)"),
+    (lambda v: nn.ClippedReLU(v), "ceiling", r"\(0, inf\)"),
+    (lambda v: nn.StochMax(3, 4, temperature=v), "temperature", r"\(0, inf\)"),
+    (lambda v: nn.SGD(_model().parameters(), lr=v), "lr", r"\[0, inf\)"),
+]
+
+
+@pytest.mark.parametrize("make, name, interval", REAL_ERRORS)
+def test_bad_real_arguments(make, name, interval):
+    for value in (float("nan"), -1.0, 7.0 if name in ("p", "momentum") else -0.0):
+        if name == "lr" and value == 0.0:
+            continue
+        with pytest.raises(ValueError, match=rf"{name} must be a number in {interval}, got"):
+            make(value)
+    for value in ("0.5", None, 1j, True):
+        with pytest.raises(TypeError, match=rf"{name} must be a number in {interval}, got "
+                                            rf".* \({type(value).__name__}\)"):
+            make(value)
