@@ -56,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fitted
+from .._validate import check_fitted, check_inputs
 from ..neurons import QFFS
 from ..nn.activation import ClippedReLU, Flatten, ReLU
 from ..nn.conv import Conv2d
@@ -111,9 +111,15 @@ def qann_levels(model: Module, x: np.ndarray, *, return_inputs: bool = False):
         order of :attr:`QFFSConverter.names_`.
     inputs : list of ndarray
         Only with ``return_inputs``: the ``u`` of every LSQ, same order.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is empty, holds NaN/inf or has an integer dtype (scale images with
+        :func:`snnlite.datasets.to_float`).
     """
     found = []
-    _qann_walk(model, np.asarray(x), found)
+    _qann_walk(model, check_inputs(x, "x"), found)
     levels = [lsq.levels(u) for lsq, u in found]
     return (levels, [u for _, u in found]) if return_inputs else levels
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fitted
+from .._validate import check_fitted, check_inputs
 from ..neurons import BurstEncoder, DynamicThreshold
 from ..nn.activation import Flatten
 from ..nn.conv import Conv2d
@@ -395,9 +395,15 @@ class ZouConverter:
         Returns
         -------
         list of int32 arrays, one ``(B, ...)`` per spiking layer.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is empty, holds NaN/inf or has an integer dtype (scale images with
+            :func:`snnlite.datasets.to_float`).
         """
         check_fitted(self, "layers_", "ann_levels()")
-        h, out = np.asarray(x), []
+        h, out = check_inputs(x, "x"), []
         for i, layer in enumerate(self.layers_[:-1]):
             for op in layer.ops:
                 h = op.forward(h)

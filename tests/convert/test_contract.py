@@ -13,7 +13,13 @@ import pytest
 
 import snnlite.convert as convert
 from snnlite import nn
-from snnlite.convert import DataNormalization, QFFSConverter, ThresholdBalancing, ZouConverter
+from snnlite.convert import (
+    DataNormalization,
+    QFFSConverter,
+    ThresholdBalancing,
+    ZouConverter,
+    qann_levels,
+)
 
 F64 = np.float64
 
@@ -128,6 +134,17 @@ def test_calibration_data_is_checked(make):
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="x holds 1 NaN or infinite"):
         make(args=(model, bad))
+
+
+def test_level_functions_refuse_integer_images():
+    model, x = zou_net()
+    images = (x * 255).astype(np.uint8)
+    conv = ZouConverter().fit(model)
+    with pytest.raises(ValueError, match=r"x has integer dtype uint8.*to_float"):
+        conv.ann_levels(images)
+    assert len(conv.ann_levels(images / 255.0)) == 2
+    with pytest.raises(ValueError, match=r"x has integer dtype uint8.*to_float"):
+        qann_levels(lsq_net()[0], images)
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5])
