@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 
+from .._validate import check_fitted
 from ..neurons import IF
 from ..nn.module import Sequential
 from ..nn.stochmax import EPS, StochMax, log_keep
@@ -57,6 +58,13 @@ def _scaled(synapse, w_scale: float, b_scale: float):
     for p in synapse.parameters():
         p.data = (p.data * w_scale).astype(p.data.dtype)
     return synapse, None if bias is None else (bias * b_scale).astype(bias.dtype)
+
+
+def check_finite_scale(value: float, stage) -> None:
+    """Raise a ValueError if the calibrated ``value`` (lambda or threshold) is not finite."""
+    if not np.isfinite(value):
+        raise ValueError(f"the calibration of stage {stage.label!r} on x gave {value}: the "
+                         f"model's weights hold NaN/inf or x is too large for the model")
 
 
 class StochMaxReadout(Readout):
@@ -146,15 +154,30 @@ class DataNormalization:
         self.percentile, self.reset = percentile, reset
 
     def fit(self, model: Sequential, x: np.ndarray, batch_size: int = 256) -> DataNormalization:
-        """Measure ``scales_`` on calibration inputs ``x`` ``(N, ...)``; return ``self``."""
-        self.stages_ = split_stages(model)
-        n = len(self.stages_) - 1
+        """Measure ``scales_`` on calibration inputs ``x`` ``(N, ...)``; return ``self``.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not an ``nn.Sequential``.
+        ValueError
+            If ``x`` is empty, has an integer dtype (scale images with
+            :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
+            integer >= 1, if the model cannot be split into stages, or if an activation
+            is not finite (NaN weights, or ``x`` too large for the model).
+        """
+        stages = split_stages(model)
+        activations = stage_activations(stages, x, batch_size)  # checks x and batch_size
+        n = len(stages) - 1
         per_batch = [[] for _ in range(n)]
-        for outs in stage_activations(self.stages_, x, batch_size):
+        for outs in activations:
             for i in range(n):
                 a = outs[i].ravel()
                 per_batch[i].append(a if self.percentile < 100 else a.max(keepdims=True))
         scales = [np.percentile(np.concatenate(v), self.percentile) for v in per_batch]
+        for stage, scale in zip(stages, scales, strict=False):
+            check_finite_scale(scale, stage)
+        self.stages_ = stages
         self.scales_ = np.maximum(np.asarray(scales, np.float64), 1e-12)
         return self
 
@@ -166,8 +189,7 @@ class DataNormalization:
         reset : {"subtract", "zero"}, optional
             Override the estimator's reset mode for this network (no refit needed).
         """
-        if not hasattr(self, "scales_"):
-            raise RuntimeError("call fit() before transform()")
+        check_fitted(self, "scales_", "transform()")
         lam = np.concatenate([[1.0], self.scales_, [1.0]])
         w = [lam[i] / lam[i + 1] for i in range(len(self.stages_))]
         b = [1.0 / lam[i + 1] for i in range(len(self.stages_))]
