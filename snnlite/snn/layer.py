@@ -29,7 +29,8 @@ one network can be run again and again. The engines use only what :class:`Layer`
     What ``SimulationResult`` can record of the layer: ``("spikes", "v", "v_pre")`` for a
     spiking population, ``("spikes",)`` for event max-pooling, ``()`` for the rest.
 ``state_arrays(ctx)``
-    The arrays of the layer's per-run state, which the network checks for overflow.
+    The arrays of the layer's per-run state, which the network checks for overflow (for
+    every leaf layer; a block's children report their own).
 
 Adding a layer type: subclass :class:`Layer`, implement the two ``forward_*`` methods and
 override what differs from the defaults; ``tests/snn/test_layer_contract.py`` finds it.
