@@ -24,7 +24,7 @@ Layers: ``Conv2d``/``Linear`` [``BatchNorm``] ``LSQ`` -> QFFS population;
 spikes; ``pool="avg"``: replaced by an average pool folded into the next synapse, an
 ablation that no longer matches the ANN); ``Dropout`` -> skipped; ``ResidualBlock`` ->
 :class:`~snnlite.snn.Residual`. The last layer is either a population (``LSQ`` output,
-read out by :class:`~snnlite.snn.count_readout.CountReadout`: net count, then membrane,
+read out by :class:`~snnlite.snn.readouts.CountReadout`: net count, then membrane,
 then lowest index) or a float ``Linear``/``Conv2d`` (a
 :class:`~snnlite.snn.Readout` accumulating ``T_in`` times the ANN logits, bias for
 ``t <= T_in``).
@@ -66,10 +66,10 @@ from ..nn.lsq import LSQ
 from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d, MaxPool2d
 from ..nn.residual import ResidualBlock
-from ..snn.count_readout import CountReadout
-from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.maxpool import EventMaxPool
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import CountReadout, Readout
 from ..snn.residual import Residual
 from ..snn.result import SimulationResult
 from .bn_fold import fold_batchnorm

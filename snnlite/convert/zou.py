@@ -43,8 +43,9 @@ from ..nn.module import Module, Parameter, Sequential
 from ..nn.norm import BatchNorm
 from ..nn.pool import AvgPool2d
 from ..nn.quant import MedianQuant, TernaryConv2d, TernaryLinear
-from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import Readout
 from ..snn.result import SimulationResult
 from .bn_fold import fold_batchnorm
 
