@@ -46,6 +46,9 @@ _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedErro
            TypeError, KeyError, IndexError)
 
 
+_EOCD_SEARCH = 22 + 65_535  # the end record and the longest archive comment
+
+
 def _describe(source) -> str:
     return repr(os.fspath(source)) if isinstance(source, (str, os.PathLike)) \
         else repr(getattr(source, "name", source))
@@ -96,6 +99,7 @@ def read_npz(source: str | os.PathLike | IO[bytes], required=(),
     arrays = {}
     try:
         with zipfile.ZipFile(source) as archive:
+            _check_directory(archive)
             for info in archive.infolist():
                 key = info.filename.removesuffix(".npy")
                 arrays[key] = _parse_npy(archive.read(info), key, name, what)
@@ -151,6 +155,23 @@ def read_json(arrays: dict[str, np.ndarray], key: str, source) -> object:
     except (json.JSONDecodeError, ValueError) as err:
         raise ValueError(f"{_describe(source)}: entry {key!r} is not valid JSON "
                          f"({err})") from None
+
+
+def _check_directory(archive: zipfile.ZipFile) -> None:
+    """Raise ``BadZipFile`` if the central directory lists fewer entries than the archive's
+    end record counts (a damaged directory would otherwise hide an entry silently)."""
+    fp = archive.fp
+    fp.seek(0, os.SEEK_END)
+    size = fp.tell()
+    fp.seek(max(0, size - _EOCD_SEARCH))
+    tail = fp.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 12 > len(tail):
+        raise zipfile.BadZipFile("no end-of-central-directory record")
+    (total,) = struct.unpack("<H", tail[end + 10:end + 12])
+    if total != 0xFFFF and total != len(archive.infolist()):  # 0xFFFF: counted in zip64 only
+        raise zipfile.BadZipFile(f"the directory lists {len(archive.infolist())} entries, "
+                                 f"the end record counts {total}")
 
 
 def _refuse_constant(name: str):

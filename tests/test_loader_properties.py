@@ -249,3 +249,16 @@ def test_old_diehl_cook_layout_is_refused(tmp_path):
              params=np.array([["dt", "0.5"]]), timing=np.array([["fit_seconds", "1"]]))
     with pytest.raises(ValueError, match=r"dc\.npz'? is not a DiehlCook.*retrain.*'meta'"):
         DiehlCook.load(path)
+
+
+def test_a_damaged_directory_cannot_hide_an_entry(tmp_path):
+    # found by the property test above: a wrong comment length in the last central-directory
+    # record made zipfile stop early and drop the metadata entry without a word
+    path = tmp_path / NAME
+    _write_model(path)
+    raw = bytearray(path.read_bytes())
+    second_last = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"PK\x01\x02"))
+    raw[second_last + 33] ^= 1  # its comment length + 256: the next record is swallowed
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=rf"{NAME}.*directory lists 4 entries.*counts 5"):
+        nn.load_metadata(path)
