@@ -33,7 +33,7 @@ from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
 from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
 from snnlite.nn.init import as_rng
-from snnlite.snn.encoding import poisson
+from snnlite.snn.encoding import get_encoder
 
 __all__ = ["SpikingConv", "SpikingConvNet", "adaptive_lif_scan", "event_conv", "joint_features"]
 
@@ -275,9 +275,13 @@ class SpikingConvNet:
         return sum(layer.n_params() for layer in self.layers)
 
     def encode(self, x: np.ndarray, rng=None) -> np.ndarray:
-        """Poisson spikes ``(T, B, H, W, C)`` int8 of images ``x`` in [0, 1] (§4.1)."""
+        """Poisson spikes ``(T, B, H, W, C)`` int8 of images ``x`` in [0, 1] (§4.1).
+
+        The registry's ``"poisson"`` encoder, unsigned; images outside [0, 1] (for example
+        uint8 0-255) raise a ValueError.
+        """
         x = np.asarray(x, np.float32).reshape(len(x), *self.in_shape)
-        return poisson(x, self.T, rng=rng, signed=False)
+        return get_encoder("poisson")(x, self.T, rng=rng, signed=False)
 
     def forward_to(self, spikes: np.ndarray, index: int) -> np.ndarray:
         """Input spikes of layer ``index`` (the frozen layers below it run layer-major)."""

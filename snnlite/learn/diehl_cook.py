@@ -44,14 +44,11 @@ from dataclasses import asdict
 import numpy as np
 from tqdm.auto import tqdm
 
-from snnlite.learn.diehl_cook_kernel import (
-    DiehlCookParams,
-    pack_events,
-    pre_trace_table,
-    present,
-)
+from snnlite.learn.diehl_cook_kernel import DiehlCookParams, pre_trace_table, present
 from snnlite.learn.stdp import normalize_columns
 from snnlite.nn.init import as_rng
+from snnlite.snn.encoding import poisson_process_events
+from snnlite.snn.events import events_to_dense
 
 __all__ = ["DiehlCook", "DiehlCookParams"]
 
@@ -145,14 +142,16 @@ class DiehlCook:
                     post2=np.zeros(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
 
     def _events(self, pixels: np.ndarray, intensity: float, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps."""
+        """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps.
+
+        The encoder ``"poisson_process"`` in its event form, at ``pixel / rate_divisor *
+        intensity`` Hz over ``t_present`` ms (the loop reads events, not a dense raster).
+        """
         p = self.params
         n_present = p.steps(p.t_present)
-        lam = pixels * (intensity / p.rate_divisor) * (n_present * p.dt / 1000.0)
-        n_spk = rng.poisson(lam)
-        ev_idx = np.repeat(np.arange(784, dtype=np.int64), n_spk)
-        ev_step = rng.integers(0, n_present, size=ev_idx.shape[0], dtype=np.int64)
-        return pack_events(ev_idx, ev_step, n_present)
+        rates = pixels[None] * (intensity / p.rate_divisor)  # Hz, (1, 784)
+        return poisson_process_events(rates, n_present, rng=rng,
+                                      duration=n_present * p.dt / 1000.0)
 
     def _present(self, st: dict, pixels, learn: bool, rng, record: bool = False) -> dict:
         """One image, raising the intensity until ``>= min_spikes`` exc spikes (D&C's loop)."""
@@ -177,8 +176,7 @@ class DiehlCook:
             intensity += 1.0
         out = dict(counts=counts, intensity=intensity, attempts=attempt + 1)
         if record:
-            inp = np.zeros((n_steps, 784), np.int8)
-            np.add.at(inp, (np.repeat(np.arange(n_present), np.diff(ptr)), idx), 1)
+            inp = events_to_dense(ptr, idx, 784, n_steps, np.int8)
             out.update(input=inp, exc=rec_e, inh=rec_i)
         return out
 

@@ -50,6 +50,7 @@ from snnlite.neurons.diehl_cook import (
     inhibitory_reset,
     theta_decay,
 )
+from snnlite.snn.events import pack_events  # the CSR input form :func:`present` reads
 
 __all__ = ["DiehlCookParams", "KernelConstants", "NetworkConstants", "pack_events", "present",
            "pre_trace_table"]
@@ -176,40 +177,6 @@ def pre_trace_table(dt: float, tau_pre: float, length: int = 4096) -> np.ndarray
     nothing a float64 weight can register.
     """
     return np.exp(-np.arange(length) * (dt / tau_pre))
-
-
-@njit
-def pack_events(ev_idx, ev_step, n_steps):
-    """Counting-sort input events by step into CSR form.
-
-    Parameters
-    ----------
-    ev_idx : (K,) int array
-        Input index of each event.
-    ev_step : (K,) int array
-        Step of each event, in ``[0, n_steps)``.
-    n_steps : int
-        Number of steps.
-
-    Returns
-    -------
-    ptr : (n_steps + 1,) int64 array
-        Events of step ``t`` are ``idx[ptr[t]:ptr[t+1]]``.
-    idx : (K,) int64 array
-        Input indices ordered by step (stable: original order within a step).
-    """
-    ptr = np.zeros(n_steps + 1, dtype=np.int64)
-    for e in range(ev_step.shape[0]):
-        ptr[ev_step[e] + 1] += 1
-    for t in range(n_steps):
-        ptr[t + 1] += ptr[t]
-    fill = ptr[:-1].copy()
-    idx = np.empty(ev_step.shape[0], dtype=np.int64)
-    for e in range(ev_step.shape[0]):
-        s = ev_step[e]
-        idx[fill[s]] = ev_idx[e]
-        fill[s] += 1
-    return ptr, idx
 
 
 # -- the steps of one presentation step, in order (each inlined into :func:`present`) -------
@@ -349,7 +316,8 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
         Inhibitory membrane (mV) and excitatory conductance.
     last_pre : (n_input,) int64 array
         Global step of each input's last spike (very negative: never).
-    ptr, idx : CSR input events from :func:`pack_events` (steps ``>= n_steps`` are ignored).
+    ptr, idx : CSR input events (:mod:`snnlite.snn.events`, for example from the encoder
+        :func:`~snnlite.snn.encoding.poisson_process_events`); steps ``>= n_steps`` are ignored.
     n_steps : int
         Steps to simulate.
     n_count : int

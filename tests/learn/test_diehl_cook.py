@@ -143,6 +143,28 @@ def test_pack_events_orders_by_step():
     np.testing.assert_array_equal(idx, [1, 2, 5, 7])
 
 
+def test_input_events_make_the_previous_draws(digits):
+    """The encoder "poisson_process" (event form) draws exactly what DiehlCook drew before it
+    moved to the registry: the old code path, inlined (CHANGELOG's seeded results rely on it)."""
+    x, _ = digits
+    net = DiehlCook(4, rng=0)
+    p = net.params
+    n_present = p.steps(p.t_present)
+    for intensity in (2.0, 5.0):
+        pixels = x[3].reshape(784).astype(np.float64)
+        old_rng, new_rng = np.random.default_rng(9), np.random.default_rng(9)
+        lam = pixels * (intensity / p.rate_divisor) * (n_present * p.dt / 1000.0)
+        n_spk = old_rng.poisson(lam)
+        ev_idx = np.repeat(np.arange(784, dtype=np.int64), n_spk)
+        ev_step = old_rng.integers(0, n_present, size=ev_idx.shape[0], dtype=np.int64)
+        ptr_old, idx_old = pack_events(ev_idx, ev_step, n_present)
+        ptr, idx = net._events(pixels, intensity, new_rng)
+        np.testing.assert_array_equal(ptr, ptr_old)
+        np.testing.assert_array_equal(idx, idx_old)
+        assert old_rng.random() == new_rng.random()  # and no draw more or less
+        assert idx.size > 100
+
+
 def test_inhibition_makes_few_neurons_fire(digits):
     x, _ = digits
     res = {}
