@@ -30,6 +30,7 @@ from snnlite import nn
 from snnlite._jit import njit
 from snnlite.learn.conv_stdp_stats import ActivityStats
 from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
+from snnlite.neurons.surrogate import HEAVISIDE
 from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
 from snnlite.nn.init import as_rng
@@ -60,7 +61,8 @@ def adaptive_lif_scan(current, v, a, alpha, theta0, adapt, beta, spikes):
     t = current.shape[0]
     none = np.empty((0, v.size), v.dtype)
     adaptive_lif_kernel(current.reshape(t, -1), v.reshape(-1), a.reshape(-1, 1), alpha, theta0,
-                        adapt, beta, spikes.reshape(t, -1), none, none)
+                        adapt, beta, HEAVISIDE, 0.0, spikes.reshape(t, -1), none, none,
+                        np.empty((0, a.size, 1), v.dtype))
 
 
 @njit
