@@ -334,6 +334,11 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
         Incremented by the counted excitatory spikes.
     rec_e, rec_i : (n_steps, N) int8 arrays or (0, N)
         Spike rasters, written when they have ``n_steps`` rows.
+
+    Returns
+    -------
+    int
+        Inhibitory spikes of steps ``< n_count`` (all neurons).
     """
     ce, ci, cn = p.exc, p.inh, p.net
     d1, d2 = np.exp(-cn.dt / cn.tau_post1), np.exp(-cn.dt / cn.tau_post2)
@@ -342,6 +347,7 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
     s_e = np.zeros(n, dtype=np.bool_)
     s_i = np.zeros(n, dtype=np.bool_)
     n_ev_steps = ptr.shape[0] - 1
+    n_inh = 0
     for t in range(n_steps):
         tg = t0 + t
         if learn:
@@ -356,6 +362,9 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
                                learn, table, cn)
         if n_si > 0:
             _lateral_inhibition(gi_e, s_i, n_si, cn.w_ie)
+            if t < n_count:
+                n_inh += n_si
         if n_se + n_si > 0:
             _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn)
         _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, n_se + n_si > 0)
+    return n_inh
