@@ -10,6 +10,7 @@ from .encoding import (
     get_encoder,
     latency,
     poisson,
+    poisson_process,
     regular,
 )
 from .layers import Readout, Reshape, SpikingLayer, split_bias
@@ -22,5 +23,6 @@ from .result import SimulationResult
 __all__ = [
     "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "LeakyReadout", "Readout",
     "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer", "SpikingNetwork",
-    "analog", "bernoulli", "get_encoder", "latency", "poisson", "regular", "split_bias",
+    "analog", "bernoulli", "get_encoder", "latency", "poisson", "poisson_process", "regular",
+    "split_bias",
 ]
