@@ -15,8 +15,8 @@ regular         ``sign(x) (floor((t+1) r) - floor(t r))``,    int8 in {-1, 0, 1}
                 ``r = |x|``
 latency         one spike ``sign(x)`` at                      int8 in {-1, 0, 1}
                 ``round((1 - |x|) (T - 1))``
-poisson_process ``Poisson(x T)`` spikes per input, each at a  int32 counts >= 0
-                uniform step (several may share a step);
+poisson_process ``Poisson(|x| T)`` spikes per input, at       float32 counts with the sign
+                uniform steps (several may share a step);     of ``x``
                 :func:`poisson_process_events`: as events
 =============== ============================================ ==============================
 
@@ -26,7 +26,7 @@ Panda et al.'s input (§4.1).
 Input rules, the same for every encoder: ``x`` is real-valued and finite, with a batch axis.
 The spike encoders read ``x`` as signed rates in ``[-1, 1]`` (a negative input gives -1
 spikes; ``signed=False`` demands ``x >= 0`` and gives {0, 1}); values outside raise instead of
-being clipped (``poisson_process`` reads ``x`` as non-negative rates, unbounded). Integer
+being clipped (``poisson_process`` reads ``x`` as signed rates, unbounded). Integer
 arrays are accepted only with values in {-1, 0, 1}: an integer array with larger values is
 almost always an unscaled image (uint8 0-255), which would saturate every encoder,
 so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
@@ -322,14 +322,15 @@ def latency(x, T: int, *, rng=None, signed: bool = True, threshold: float = 0.0)
     return out.reshape((T, *x.shape))
 
 
-def poisson_process_events(x, T: int, *, rng=None, duration: float | None = None
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def poisson_process_events(x, T: int, *, rng=None, signed: bool = True,
+                           duration: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`poisson_process` as CSR events ``(ptr, idx)``: the form event-driven loops read.
 
     ``idx[ptr[t]:ptr[t+1]]`` are the flat indices (into ``x.ravel()``, sample-major) of the
-    inputs spiking at step ``t``, once per spike (:mod:`snnlite.snn.events`). Same arguments,
-    same random draws and the same spikes as :func:`poisson_process`, without the dense
-    ``(T, B, ...)`` array; the Diehl & Cook network feeds it to its loop.
+    inputs spiking at step ``t``, once per spike (:mod:`snnlite.snn.events`); an event's sign
+    is ``sign(x[idx])``. Same arguments, same random draws and the same spikes as
+    :func:`poisson_process`, without the dense ``(T, B, ...)`` array; the Diehl & Cook
+    network feeds it to its loop.
 
     Returns
     -------
@@ -338,19 +339,21 @@ def poisson_process_events(x, T: int, *, rng=None, duration: float | None = None
     """
     T = check_steps(T)
     x = check_input(x).astype(np.float64, copy=False)
-    if x.size and x.min() < 0:
-        raise ValueError(f"x must be non-negative rates, got min {x.min()}")
+    if not signed and x.size and x.min() < 0:
+        raise ValueError(f"x has negative values (min {x.min()}); use signed=True or "
+                         f"non-negative rates")
     if duration is None:
         duration = T
     elif isinstance(duration, bool) or not isinstance(duration, numbers.Real) \
             or not np.isfinite(duration) or duration <= 0:
         raise ValueError(f"duration must be a finite number > 0, got {duration!r}")
-    ev_idx, ev_step = poisson_process_draws(x * duration, T, as_rng(rng))
+    ev_idx, ev_step = poisson_process_draws(np.abs(x) * duration, T, as_rng(rng))
     return pack_events(ev_idx, ev_step, T)
 
 
-def poisson_process(x, T: int, *, rng=None, duration: float | None = None) -> np.ndarray:
-    """Poisson-process coding: ``Poisson(x * duration)`` spikes per input at uniform steps.
+def poisson_process(x, T: int, *, rng=None, signed: bool = True,
+                    duration: float | None = None, dtype=np.float32) -> np.ndarray:
+    """Poisson-process coding: ``Poisson(|x| * duration)`` spikes per input at uniform steps.
 
     Each input draws its number of spikes over the window, then a uniform step for each
     spike (:func:`~snnlite.snn.events.poisson_process_draws`); unlike :func:`poisson` an
@@ -360,34 +363,43 @@ def poisson_process(x, T: int, *, rng=None, duration: float | None = None) -> np
     Parameters
     ----------
     x : (B, ...) array_like
-        Firing rates ``>= 0`` (float): expected spikes per unit of time.
+        Firing rates (float): expected spikes per unit of time; a negative rate gives -1
+        spikes (``signed=False``: rates ``>= 0`` only). Not bounded by 1.
     T : int
         Number of steps, ``>= 1``.
     rng : Generator, int or None
         Random source (same seed, same spikes).
+    signed : bool, default True
+        Give spikes the sign of ``x``.
     duration : float, optional
         Length of the ``T``-step window in the time unit of ``x``; default ``T`` (``x`` is
         then the expected spikes per step). Diehl & Cook: ``x`` in Hz, ``duration`` in s.
+    dtype : data-type, default float32
+        Of the result. Counts above 1 are not spikes in {-1, 0, 1}: as an integer array the
+        network's input check would take them for an unscaled image, so they are floats.
 
     Returns
     -------
-    (T, B, ...) int32 array of spike counts per step.
+    (T, B, ...) array of (signed) spike counts per step.
 
     Raises
     ------
     TypeError, ValueError
-        If ``T < 1``, ``x`` breaks the input rules (module docstring) or is negative, or
-        ``duration`` is not a finite number > 0.
+        If ``T < 1``, ``x`` breaks the input rules (module docstring) or is negative when
+        unsigned, or ``duration`` is not a finite number > 0.
 
     Examples
     --------
     >>> s = poisson_process(np.full((1, 1000), 0.5), T=20, rng=0)
     >>> s.shape, s.dtype, bool(abs(s.sum(axis=0).mean() - 10.0) < 0.5)
-    ((20, 1, 1000), dtype('int32'), True)
+    ((20, 1, 1000), dtype('float32'), True)
     """
     x = np.asarray(x)
-    ptr, idx = poisson_process_events(x, T, rng=rng, duration=duration)
-    return events_to_dense(ptr, idx, x.size).reshape((len(ptr) - 1, *x.shape))
+    ptr, idx = poisson_process_events(x, T, rng=rng, signed=signed, duration=duration)
+    counts = events_to_dense(ptr, idx, x.size, dtype=dtype)
+    if signed:
+        counts *= np.sign(check_input(x)).astype(dtype).reshape(-1)
+    return counts.reshape((len(ptr) - 1, *x.shape))
 
 
 #: The encoders whose spike count over ``T`` steps follows ``x`` (about ``T x``): rate codes

@@ -133,8 +133,11 @@ def test_poisson_process_makes_the_documented_draws(duration):
     T = 9
     lam = rates * (T if duration is None else duration)
     expected, counts = _process_reference(lam, T, 11)
-    s = get_encoder("poisson_process")(rates, T, rng=11, duration=duration)
-    assert s.dtype == np.int32 and s.shape == (T, 2, 3, 4)
+    sign = np.where(np.arange(24).reshape(2, 3, 4) % 5 == 0, -1, 1)  # negative rates: -1 spikes
+    signed = poisson_process(rates * sign, T, rng=11, duration=duration)
+    np.testing.assert_array_equal(signed, expected * sign)
+    s = get_encoder("poisson_process")(rates, T, rng=11, signed=False, duration=duration)
+    assert s.dtype == np.float32 and s.shape == (T, 2, 3, 4)
     np.testing.assert_array_equal(s, expected)
     np.testing.assert_array_equal(s.sum(axis=0), counts)
     assert (s > 1).any()  # several spikes of one input may share a step
@@ -149,8 +152,8 @@ def test_poisson_process_rate_and_errors():
     s = poisson_process(np.full((1, 2000), 0.2), T=50, rng=0)
     assert abs(s.sum(axis=0).mean() - 10.0) < 0.3
     assert "poisson_process" in ENCODERS
-    with pytest.raises(ValueError, match="non-negative"):
-        poisson_process([[0.5, -0.1]], 4)
+    with pytest.raises(ValueError, match="negative values"):
+        poisson_process([[0.5, -0.1]], 4, signed=False)
     for bad in (0.0, -1.0, np.inf, True):
         with pytest.raises(ValueError, match="duration"):
             poisson_process([[0.5]], 4, duration=bad)
