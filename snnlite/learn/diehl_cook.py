@@ -71,9 +71,10 @@ def _check_images(images, name: str = "images") -> np.ndarray:
     if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
         raise ValueError(f"{name} must hold pixel values in [0, 255] (uint8 MNIST)")
     if x.max() <= 1.0:  # else each image is re-presented until max_intensity_raises runs out
-        raise ValueError(f"{name} look like intensities in [0, 1] (max {x.max()}): DiehlCook "
-                         f"expects pixel values 0-255 (uint8 MNIST), which set the input "
-                         f"rates (pixel / 4 Hz); pass images * 255")
+        raise ValueError(f"{name}: the values look like intensities in [0, 1] (max "
+                         f"{x.max()}): DiehlCook expects pixel values 0-255 (uint8 MNIST), "
+                         f"which set the input rates (pixel / rate_divisor * intensity Hz); "
+                         f"pass images * 255")
     return x
 
 
