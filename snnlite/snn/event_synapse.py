@@ -84,9 +84,12 @@ def _make_kernel(width: int):
                     if draw:
                         row = row0 + r0 + k
                         first = (row % B) * n_in
+                        p_row = p24[first:first + n_in]  # slices: the loop index is >= 0
+                        sign_row = sign[first:first + n_in]
+                        elem0 = np.uint64(row * n_in)
                         for i in range(n_in):  # independent draws: vectorised
-                            hit = bernoulli_hit(key, np.uint64(row * n_in + i), p24[first + i])
-                            hits[i] = sign[first + i] if hit else 0
+                            hit = bernoulli_hit(key, elem0 + np.uint64(i), p_row[i])
+                            hits[i] = sign_row[i] if hit else 0
                         npos, nneg = 0, 0
                         for i in range(n_in):  # counts, vectorised
                             npos += hits[i] > 0
@@ -99,8 +102,9 @@ def _make_kernel(width: int):
                             val[m] = hits[i]
                             m += hits[i] != 0
                     else:
+                        x_row = x[r0 + k]
                         for i in range(n_in):
-                            s = x[r0 + k, i]
+                            s = x_row[i]
                             idx[m] = i
                             val[m] = s
                             m += s != 0
