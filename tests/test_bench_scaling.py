@@ -11,12 +11,13 @@ from snnlite.experiments.bench import w1_digits, w1_network
 from snnlite.experiments.bench_layers import format_layer, layer_costs
 
 
-def test_crossover_density_interpolates_where_event_reaches_dense():
-    d = (0.1, 0.2, 0.3)
-    # event - dense: -2 at 0.2, +2 at 0.3 -> crossing half way
-    assert bench_scaling.crossover_density(d, [5, 5, 5], [1, 3, 7]) == pytest.approx(0.25)
-    assert bench_scaling.crossover_density(d, [5, 5, 5], [6, 7, 8]) == 0.0
-    assert bench_scaling.crossover_density(d, [5, 5, 5], [1, 2, 3]) == 0.3
+def test_crossover_density_where_the_event_line_meets_the_dense_level():
+    d = (0.1, 0.2, 0.3, 0.4)
+    # event = 20 d exactly; dense level 5 (median of a noisy series) -> 0.25
+    assert bench_scaling.crossover_density(d, [5, 9, 5, 4], [2, 4, 6, 8]) == pytest.approx(0.25)
+    assert bench_scaling.crossover_density(d, [5] * 4, [6, 7, 8, 9]) == 0.0
+    assert bench_scaling.crossover_density(d, [5] * 4, [1, 2, 3, 4]) == 0.4
+    assert bench_scaling.crossover_density(d, [5] * 4, [3, 3, 3, 3]) == 0.4  # flat, faster
 
 
 @pytest.fixture
