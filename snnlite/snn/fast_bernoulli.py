@@ -45,11 +45,7 @@ def splitmix64(key, i):
 
 @njit
 def bernoulli_hit(key, k, p24):
-    """Whether element ``k`` spikes: the top 24 bits of SplitMix64 output ``k`` are < ``p24``.
-
-    The one comparison every consumer of the stream uses (the spike tensor below and the
-    fused event-driven synapse, :mod:`snnlite.snn.event_synapse`), so both see the same spikes.
-    """
+    """Whether element ``k`` spikes: the top 24 bits of SplitMix64 output ``k`` are < ``p24``."""
     return (splitmix64(key, k) >> np.uint64(40)) < p24
 
 

@@ -53,9 +53,7 @@ def test_event_linear_rejects_mismatched_shapes():
 
 
 def kernel_args(x, WT, out):
-    none, workers = np.zeros(1, np.int64), np.zeros((2, 1), np.int64)
-    return (x, False, np.uint64(0), np.zeros(1), np.zeros(1, np.int8), 0, 1, WT, WT.dtype.type(1),
-            out, none, none, workers, workers, 2)
+    return x, WT, WT.dtype.type(1), out, 2
 
 
 @pytest.mark.parametrize("kernel", [_kernel_tiles, _kernel_narrow])
