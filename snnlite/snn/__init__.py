@@ -10,19 +10,21 @@ from .encoding import (
     latency,
     poisson,
     poisson_process,
+    poisson_stream,
     regular,
 )
 from .layer import Layer
 from .layers import Reshape, SpikingLayer, split_bias
 from .maxpool import EventMaxPool
 from .network import SpikingNetwork
+from .poisson_input import PoissonInput
 from .readouts import CountReadout, LeakyReadout, Readout, StochMaxReadout
 from .residual import Residual
 from .result import SimulationResult
 
 __all__ = [
     "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "Layer", "LeakyReadout",
-    "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer",
-    "SpikingNetwork", "StochMaxReadout", "analog", "bernoulli", "get_encoder", "latency",
-    "poisson", "poisson_process", "regular", "split_bias",
+    "PoissonInput", "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts",
+    "SpikingLayer", "SpikingNetwork", "StochMaxReadout", "analog", "bernoulli", "get_encoder",
+    "latency", "poisson", "poisson_process", "poisson_stream", "regular", "split_bias",
 ]
