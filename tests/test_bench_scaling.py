@@ -36,6 +36,7 @@ def test_run_scaling_writes_tables_and_stores_the_crossover(tmp_path, monkeypatc
     monkeypatch.setattr(bench_scaling, "BATCHES", (2, 4))
     monkeypatch.setattr(bench_scaling, "DENSITY_T", 3)
     monkeypatch.setattr(bench_scaling, "DENSITY_B", 4)
+    monkeypatch.setattr(bench_scaling, "BLAS_SETTLE", 0.0)
     result = bench_scaling.run_scaling(tmp_path / "out", repeats=1)
     stored = json.loads(stored_crossover.read_text())["crossover"]
     assert stored == result["crossover"] == synapse_path.crossover()
