@@ -29,6 +29,7 @@ import numpy as np
 
 from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
+from ..nn.pool_im2col import pooled_conv, pooled_conv_ops
 from .encoding import ConstantInput
 
 __all__ = ["SpikingLayer", "Readout", "Reshape", "split_bias"]
@@ -108,17 +109,23 @@ class SpikingLayer:
 
     # -- current -------------------------------------------------------------------------
     def _synaptic(self, x: np.ndarray, dtype) -> np.ndarray:
-        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)``."""
-        out = self.synapse.forward(x.astype(dtype, copy=False))
+        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)``; a (pooled)
+        convolution of spikes builds its patches from the spikes in one pass."""
+        fused = pooled_conv_ops(self.synapse) if x.ndim == 4 and x.dtype == np.int8 else None
+        out = pooled_conv(fused, x, dtype) if fused else \
+            self.synapse.forward(x.astype(dtype, copy=False))
         if self.in_amplitude != 1.0:
             out *= out.dtype.type(self.in_amplitude)
         return out
 
-    def current_seq(self, x, ctx) -> np.ndarray:
+    def current_seq(self, x, ctx, shared: bool = False) -> np.ndarray:
         """Input current for the steps of ``x`` (the chunk starting at ``ctx.t0``),
-        ``(steps, B, ...)`` in the run's dtype."""
+        ``(steps, B, ...)`` in the run's dtype. With ``shared``, a constant current without
+        bias comes back as a read-only broadcast of one step (no ``steps`` copies)."""
         if isinstance(x, ConstantInput):  # analog input: one synapse pass per run, not T
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
+            if shared and self.bias is None and x.steps_on == x.T:
+                return np.broadcast_to(once, (x.T,) + once.shape)
             current = np.zeros((x.T,) + once.shape, once.dtype)
             current[: x.steps_on] = once
         else:
@@ -166,7 +173,7 @@ class SpikingLayer:
         return spikes
 
     def forward_seq(self, x, ctx) -> np.ndarray:
-        return self.integrate_seq(self.current_seq(x, ctx), ctx)
+        return self.integrate_seq(self.current_seq(x, ctx, shared=True), ctx)
 
     def forward_step(self, x, t: int, ctx) -> np.ndarray:
         return self.integrate_step(self.current_step(x, t, ctx), t, ctx)
