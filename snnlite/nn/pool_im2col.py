@@ -4,9 +4,11 @@ A spiking layer whose synapse is ``Sequential(AvgPool2d(p), Conv2d(...))`` (W2's
 layer) would otherwise pool the incoming spikes into a float array, transpose and pad it,
 and copy every window into the column matrix of :func:`~snnlite.nn.im2col.im2col`: three
 passes and a column matrix of ``T * B * OH * OW * C * kh * kw`` values (20 MB per step in
-W2). :func:`pooled_conv` instead pools each sample into a small NHWC buffer, writes that
-sample's patches straight into a cache-sized block of the column matrix and multiplies the
-block while it is still in cache.
+W2). :func:`pooled_conv` instead pools each sample into a small NHWC buffer (in L1 cache)
+and writes that sample's patches straight into the column matrix, one contiguous run of
+``kw * C`` values per kernel row, the samples split over the cores; then one matrix product.
+Multiplying cache-sized blocks of samples was tried: no faster, and BLAS rounds products
+of fewer rows differently, so the spikes would no longer equal the module path's.
 
 The pooled values are summed in the order of :class:`~snnlite.nn.pool.AvgPool2d` (the
 ``kh`` rows of a window first, then the ``kw`` row sums, then one division), and the patch
@@ -25,11 +27,6 @@ from .module import Module, Sequential
 from .pool import AvgPool2d
 
 __all__ = ["pooled_conv", "pooled_conv_ops"]
-
-#: Samples whose patches are built and multiplied together: a block's column matrix
-#: (16 x 64 x 800 float32 = 3.3 MB in W2) stays in cache between the copy and the product.
-BLOCK_SAMPLES = 16
-
 
 @njit(parallel=True)
 def _pool_patches(x, pkh, pkw, divisor, kh, kw, sh, sw, ph, pw, cols):  # pragma: no cover
@@ -98,11 +95,11 @@ def pooled_conv(ops: list, x: np.ndarray, dtype) -> np.ndarray:
     x : ndarray, shape (N, C, H, W)
         Input of any numeric dtype (int8 spikes are read directly, never cast as a whole).
     dtype : floating dtype
-        Dtype of the result (the products run in it).
+        Dtype of the patches; the product runs in the common dtype of it and the weight.
 
     Returns
     -------
-    ndarray, shape (N, C_out, OH, OW), C-contiguous, ``dtype``
+    ndarray, shape (N, C_out, OH, OW), C-contiguous
     """
     *pools, conv = ops
     pool = pools[0].kernel_size if pools else (1, 1)
@@ -111,17 +108,11 @@ def pooled_conv(ops: list, x: np.ndarray, dtype) -> np.ndarray:
         raise ValueError(f"Conv2d expects (B, {conv.in_channels}, H, W), got shape {x.shape}")
     oh, ow = output_size((h // pool[0], w // pool[1]), conv.kernel_size, conv.stride,
                          conv.padding)
-    dtype = np.dtype(dtype)
-    weight = conv._grouped_weight()[0].T.astype(dtype, copy=False)   # (kh * kw * C, C_out)
-    out = np.empty((n, conv.out_channels, oh, ow), dtype)
-    block = min(BLOCK_SAMPLES, n)
-    cols = np.empty((block * oh * ow, weight.shape[0]), dtype)
-    x = np.ascontiguousarray(x)
-    divisor = dtype.type(pool[0] * pool[1])
-    for s in range(0, n, block):
-        m = min(block, n - s)
-        part = cols[: m * oh * ow]
-        _pool_patches(x[s:s + m], *pool, divisor, *conv.kernel_size, *conv.stride,
-                      *conv.padding, part)
-        out[s:s + m] = (part @ weight).reshape(m, oh, ow, -1).transpose(0, 3, 1, 2)
-    return out
+    dtype = np.result_type(dtype, conv.weight.data.dtype)  # as Conv2d.forward: common dtype
+    cols = np.empty((n * oh * ow, conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1]),
+                    dtype)
+    _pool_patches(np.ascontiguousarray(x), *pool, dtype.type(pool[0] * pool[1]),
+                  *conv.kernel_size, *conv.stride, *conv.padding, cols)
+    # the product of the module path (one call of the same shape: the same sums, bit for bit)
+    out = cols @ conv._grouped_weight()[0].T.astype(dtype, copy=False)
+    return np.ascontiguousarray(out.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
