@@ -17,8 +17,8 @@ train-lenet  one epoch (60 000 images) of Conv 32 5x5 - ReLU - MaxPool 2 - Conv 
     ReLU - MaxPool 2 - Linear 1024x1000 - ReLU - Linear 1000x10, Adam, batch 128.
 W4  one BPTT training step (forward, backward, Adam) of Poisson input 784 -> Linear 256 ->
     LIF -> Linear 10 -> LIF, T = 25, batch 128, loss on the output spike counts; the
-    first layer skips its (unneeded) input gradient. Timed ``max(repeats, 5)`` times (its
-    floor too), as a single step is short and noisy.
+    first layer skips its (unneeded) input gradient by itself (it follows the encoder).
+    Timed ``max(repeats, 5)`` times (its floor too), as a single step is short and noisy.
 """
 
 from __future__ import annotations
@@ -134,7 +134,6 @@ def _w4(repeats: int) -> dict:
     model = nn.Sequential(PoissonEncoder(T, rng=0, signed=False), nn.Linear(784, 256, rng=0),
                           Spiking(T, LIF(alpha=0.9)), nn.Linear(256, 10, rng=1),
                           Spiking(T, LIF(alpha=0.9)), SumOverTime(T))
-    model[1].input_grad = False
     opt = nn.Adam(model.parameters(), lr=1e-3)
 
     def step():

@@ -54,6 +54,8 @@ class Encoder(Module):
     [[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]
     """
 
+    grad_sink = True  # backward returns None: the layer after it skips its input gradient
+
     def __init__(self, T: int, encoder: str | Callable = "poisson", rng=None, **options):
         self.T, self.encode, self.rng = check_steps(T), get_encoder(encoder), as_rng(rng)
         self.encoder, self.options = encoder, options
