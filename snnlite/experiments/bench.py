@@ -32,8 +32,8 @@ import numpy as np
 from .. import nn
 from ..datasets import load_mnist_sample
 from ..neurons import IF, LIF
-from ..nn.pool_im2col import pooled_conv_ops
 from ..snn import Readout, SpikingLayer, SpikingNetwork
+from ..snn.synapse_paths import synapse_path
 from .models import lenet
 
 __all__ = ["run_bench", "WORKLOADS"]
@@ -113,13 +113,15 @@ def _layer_seconds(net: SpikingNetwork, run) -> dict[str, float]:
     return seconds
 
 
+_SPIKES = np.zeros((1, 1, 1, 1), np.int8)  # what a hidden layer receives: int8 spikes
+
+
 def _synapse_path(layer, first: bool) -> str:
     """Which current computation W2's ``layer`` runs (see SpikingLayer._synaptic)."""
     if first:
         return "analog input, current once per run"
-    if pooled_conv_ops(layer.synapse) is not None:
-        return "patches from spikes + product"
-    return "module ops (dense)"
+    return {"patches": "patches from spikes + product", "module": "module ops (dense)",
+            "integer events": "int8 events"}[synapse_path(layer.synapse, _SPIKES)]
 
 
 def _w2(repeats: int) -> dict:

@@ -29,8 +29,8 @@ import numpy as np
 
 from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
-from ..nn.pool_im2col import pooled_conv, pooled_conv_ops
 from .encoding import ConstantInput
+from .synapse_paths import synaptic_current
 
 __all__ = ["SpikingLayer", "Readout", "Reshape", "split_bias"]
 
@@ -109,14 +109,9 @@ class SpikingLayer:
 
     # -- current -------------------------------------------------------------------------
     def _synaptic(self, x: np.ndarray, dtype) -> np.ndarray:
-        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)``; a (pooled)
-        convolution of spikes builds its patches from the spikes in one pass."""
-        fused = pooled_conv_ops(self.synapse) if x.ndim == 4 and x.dtype == np.int8 else None
-        out = pooled_conv(fused, x, dtype) if fused else \
-            self.synapse.forward(x.astype(dtype, copy=False))
-        if self.in_amplitude != 1.0:
-            out *= out.dtype.type(self.in_amplitude)
-        return out
+        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)`` (the fastest path
+        for the input, :func:`~snnlite.snn.synapse_paths.synaptic_current`)."""
+        return synaptic_current(self.synapse, x, dtype, self.in_amplitude)
 
     def current_seq(self, x, ctx, shared: bool = False) -> np.ndarray:
         """Input current for the steps of ``x`` (the chunk starting at ``ctx.t0``),

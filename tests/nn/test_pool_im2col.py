@@ -8,7 +8,7 @@ from snnlite import nn
 from snnlite.neurons import IF
 from snnlite.nn import pool_im2col
 from snnlite.nn.pool_im2col import pooled_conv, pooled_conv_ops
-from snnlite.snn import Readout, SpikingLayer, SpikingNetwork, layers
+from snnlite.snn import Readout, SpikingLayer, SpikingNetwork, synapse_paths
 
 GEOMETRIES = [  # (pool kernel or None, conv kernel, stride, padding, input H x W)
     (2, 5, 1, 0, (24, 24)),
@@ -95,7 +95,7 @@ def _w2_like(dtype):
 def test_network_spikes_equal_the_module_path(monkeypatch, dtype, engine):
     net, x = _w2_like(dtype)
     fused = net.run(x, 6, "analog", engine=engine, dtype=dtype, record={"layer1": ["spikes"]})
-    monkeypatch.setattr(layers, "pooled_conv_ops", lambda op: None)
+    monkeypatch.setattr(synapse_paths, "pooled_conv_ops", lambda op: None)
     dense = net.run(x, 6, "analog", engine=engine, dtype=dtype, record={"layer1": ["spikes"]})
     assert fused.counts["layer1"].total > 0
     np.testing.assert_array_equal(fused.spikes["layer1"], dense.spikes["layer1"])
