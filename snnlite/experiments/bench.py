@@ -17,6 +17,11 @@ W2  analog input 1x28x28 (the first 100 bundled MNIST test digits, scaled to 0-1
     that time its own matrix product would take alone (its dense floor).
 train-lenet  one epoch (60 000 images) of Conv 32 5x5 - ReLU - MaxPool 2 - Conv 64 5x5 -
     ReLU - MaxPool 2 - Linear 1024x1000 - ReLU - Linear 1000x10, Adam, batch 128.
+zou-int  the shipped ternary LeNet of Zou et al. (``zou_lenet_mnist_k0.npz``, k = 0) converted
+    to the all-integer SNN, the first 100 bundled MNIST test digits, T = 8 (image at step 1):
+    integer mode with int8 events (timed), integer mode with float products and float mode
+    (both in the note), and whether each gives the float mode's spikes. Floor: the float
+    products of the same layers.
 W4  one BPTT training step (forward, backward, Adam) of Poisson input 784 -> Linear 256 ->
     LIF -> Linear 10 -> LIF, T = 25, batch 128, loss on the output spike counts; the
     first layer skips its (unneeded) input gradient by itself (it follows the encoder).
@@ -198,13 +203,45 @@ def _w4(repeats: int) -> dict:
             "note": "milliseconds per training step (lower is better)"}
 
 
-WORKLOADS = {"W1": _w1, "W2": _w2, "W4": _w4, "train-lenet": _train_lenet}
+def _zou_int(repeats: int) -> dict:
+    from ..convert.zou import ZouConverter
+    from .zou_mnist import load_pretrained
+
+    T, B = 8, 100
+    x = (load_mnist_sample()[2][:B, None] / np.float32(255)).astype(np.float32)
+    model = load_pretrained(0)
+    nets = {name: ZouConverter(integer=integer, events=events).fit(model).transform()
+            for name, integer, events in (("float", False, False), ("int BLAS", True, False),
+                                          ("int8 events", True, True))}
+    times, spikes = {}, {}
+    for name, net in nets.items():
+        record = {layer.name: ["spikes"] for layer in net.layers[:-1]}
+        result = net.run(x, T, t_in=1, record=record)
+        spikes[name] = [result.spikes[layer] for layer in record]
+        first, times[name] = _timed(lambda net=net: net.run(x, T, t_in=1), repeats)
+    same = {name: all(np.array_equal(a, b) for a, b in zip(spikes[name], spikes["float"],
+                                                          strict=True))
+            for name in nets}
+    floor = _matmul_floor([(B * 576, 25, 32), (T * B * 144, 128, 32), (T * B * 64, 800, 64),
+                           (T * B * 16, 256, 64), (T * B, 1024, 1000), (T * B, 1000, 10)],
+                          repeats)
+    return {"unit": "images/s", "throughput": B / times["int8 events"], "floor": B / floor,
+            "compile_s": first - times["int8 events"],
+            "note": "shipped ternary LeNet, MNIST digits, T = 8; " + ", ".join(
+                f"{name} {B / sec:.0f} images/s" for name, sec in times.items())
+            + "; spikes equal to float: " + ", ".join(
+                f"{name} {'yes' if same[name] else 'NO'}" for name in nets if name != "float")}
+
+
+WORKLOADS = {"W1": _w1, "W2": _w2, "W4": _w4, "train-lenet": _train_lenet,
+             "zou-int": _zou_int}
 #: One line per workload (``snnlite bench --help``); the module docstring has the details.
 SUMMARIES = {
     "W1": "Poisson MLP 784-1000-10, LIF, T = 100, batch 128",
     "W2": "conv IF net 32C5-A2-64C5-A2-10, analog, T = 8, batch 100",
     "W4": "one BPTT step, LIF 784-256-10, T = 25, batch 128",
     "train-lenet": "one epoch (60 000 images) of a LeNet, Adam, batch 128",
+    "zou-int": "all-integer ternary LeNet (Zou), int8 events vs float, T = 8, batch 100",
 }
 
 
