@@ -59,6 +59,19 @@ class History:
     seconds: list[float] = field(default_factory=list)
 
 
+def _backward_to_parameters(model: Module, grad: np.ndarray) -> None:
+    """``model.backward(grad)`` without the gradient w.r.t. the input (the data): the first
+    weighted layer skips that product (``input_grad``)."""
+    if not model.input_grad:
+        model.backward(grad)
+        return
+    model.input_grad = False
+    try:
+        model.backward(grad)
+    finally:
+        model.input_grad = True
+
+
 def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
         batch_size: int = 128, optimizer=None, lr: float = 1e-3,
         loss: Loss = softmax_cross_entropy, val: tuple[np.ndarray, np.ndarray] | None = None,
@@ -137,7 +150,7 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
                 raise ValueError(f"loss became {value} in epoch {epoch + 1} after {seen} samples; "
                                  f"training diverged (lower lr, currently {optimizer.lr:g})")
             optimizer.zero_grad()
-            model.backward(grad)
+            _backward_to_parameters(model, grad)
             optimizer.step()
             total += value * len(yb)
             correct += int(np.count_nonzero(scores(logits).argmax(axis=-1) == yb))

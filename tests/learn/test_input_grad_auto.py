@@ -71,3 +71,24 @@ def test_repeat_passes_the_gradient_on_and_parameter_free_layers_are_skipped():
     assert nested.backward(_loss_grad(nested, images, y)) is None
     assert seen == [False]
     assert np.abs(nested[2][0].weight.grad).sum() > 0
+
+
+def test_fit_skips_the_input_gradient_and_trains_the_same_weights():
+    rng = np.random.default_rng(2)
+    x, y = rng.random((12, 1, 6, 6)), rng.integers(0, 3, 12)
+
+    def small_lenet():
+        return nn.Sequential(nn.Conv2d(1, 2, 3, rng=0, dtype=np.float64), nn.ReLU(),
+                             nn.Flatten(), nn.Linear(32, 3, rng=1, dtype=np.float64))
+    fitted, manual = small_lenet(), small_lenet()
+    seen = []
+    _spy(fitted[0], seen)
+    nn.fit(fitted, (x, y), 1, 12, nn.SGD(fitted.parameters(), lr=0.1), progress=False, rng=0)
+    assert seen == [False] and fitted[0].input_grad is True
+    # the same step by hand (fit's one batch: the permutation of rng 0), full backward pass
+    order = np.random.default_rng(0).permutation(12)
+    _, grad = nn.softmax_cross_entropy(manual(x[order], train=True), y[order])
+    assert manual.backward(grad).shape == x.shape
+    nn.SGD(manual.parameters(), lr=0.1).step()
+    for a, b in zip(fitted.parameters(), manual.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
