@@ -312,6 +312,13 @@ def test_make_mnist_sample(data_root, tmp_path):
         got = [z[k] for k in ("x_train", "y_train", "x_test", "y_test")]
     for g, b, n in zip(got, bundled, (5, 5, 3, 3), strict=True):
         np.testing.assert_array_equal(g, b[:n])
+    for g, b in zip(load_mnist_sample(path), got, strict=True):  # the loader reads it back
+        np.testing.assert_array_equal(g, b)
+        assert g.flags.writeable
+    np.savez(tmp_path / "f.npz", x_train=got[0].astype(np.float32), y_train=got[1],
+             x_test=got[2], y_test=got[3])
+    with pytest.raises(ValueError, match=r"f\.npz: expected uint8 images"):
+        load_mnist_sample(tmp_path / "f.npz")
     with pytest.raises(ValueError, match="n_test must be an int in 1..10000, got 0"):
         make_mnist_sample(tmp_path / "t.npz", n_test=0)
 

@@ -14,7 +14,7 @@ import snnlite
 ROOT = Path(snnlite.__file__).parent
 ORDER = {"nn": 0, "neurons": 1, "snn": 2, "convert": 3, "learn": 3, "nir": 3, "analysis": 4,
          "experiments": 5, "cli": 6}
-LEAVES = {"datasets", "plot", "_jit", "data", "__init__"}  # __init__: the root imports lazily
+LEAVES = {"datasets", "plot", "_jit", "data", "labels", "__init__"}  # __init__ imports lazily
 
 
 def unit(parts: tuple[str, ...]) -> str:

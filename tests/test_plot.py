@@ -80,6 +80,46 @@ def test_raster_selects_neurons():
                .get_offsets()) == 40
 
 
+def test_raster_ticks_visible_at_2000_neurons():
+    # every spike of a sparse 2000-neuron raster leaves a clearly coloured pixel where it is
+    s = (np.random.default_rng(4).random((100, 2000)) < 0.003).astype(np.int8)
+    ax = plot.raster(s)
+    fig = ax.figure
+    fig.canvas.draw()
+    (ticks,) = ax.collections
+    px = fig.dpi / 72  # pixels per point
+    assert np.sqrt(ticks.get_sizes()[0]) * px >= 3 and ticks.get_linewidths()[0] * px >= 1
+    red = np.asarray(fig.canvas.buffer_rgba())[..., 0] / 255  # tab:blue has red 0.12, white 1
+    t, n = np.nonzero(s)
+    x, y = np.round(ax.transData.transform(np.column_stack([t, n]))).astype(int).T
+    rows = red.shape[0] - 1 - y
+    darkest = np.min([red[rows + i, x + j] for i in (-1, 0, 1) for j in (-1, 0, 1)], axis=0)
+    assert np.mean(darkest < 0.5) > 0.99
+
+
+def test_raster_many_spikes_are_rasterized_and_ticks_shrink_to_a_floor():
+    dense = plot.raster(np.ones((10, 1000), np.int8)).collections[0]
+    few = plot.raster(np.ones((10, 4), np.int8)).collections[0]
+    assert dense.get_rasterized() and not few.get_rasterized()
+    assert np.sqrt(dense.get_sizes()[0]) == plot.spikes.TICK_LENGTH[0]
+    assert np.sqrt(few.get_sizes()[0]) == plot.spikes.TICK_LENGTH[1]
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plot.raster(np.array([[1, 0, 1]], np.int8)),
+    lambda: plot.membrane([0.5], spikes=[0], threshold=1.0),
+    lambda: plot.membrane([0.0], spikes=[1], threshold=1.0, trace_pre=[1.5]),
+    lambda: plot.accuracy_vs_time([0.3], n_classes=10)])
+def test_single_step_axes_have_integer_ticks(draw):
+    ax = draw()
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert ticks and all(t == int(t) for t in ticks)
+    labels = [lab.get_text().replace("\u2212", "-") for lab in ax.get_xticklabels()]
+    assert all(lab == "" or lab.lstrip("-").isdigit() for lab in labels)
+
+
 @pytest.mark.parametrize("spikes", [np.zeros((0, 5), np.int8), np.zeros((20, 5), np.int8)])
 def test_raster_empty(tmp_path, spikes):
     ax = plot.raster(spikes)
@@ -127,6 +167,71 @@ def test_membrane_per_neuron_and_time_varying_thresholds(tmp_path):
     assert_png(plot.savefig(ax, tmp_path / "dyn.png"))
 
 
+def if_neuron(current, threshold=1.0):
+    """Hand-written IF neuron with reset by subtraction: (spikes, V after, V before reset)."""
+    v, out = 0.0, []
+    for i in current:
+        pre = v + i
+        z = int(pre >= threshold)
+        v = pre - threshold * z
+        out.append((z, v, pre))
+    return tuple(np.array(c) for c in zip(*out, strict=True))
+
+
+def test_membrane_sawtooth_reaches_threshold_then_resets(tmp_path):
+    s, v, v_pre = if_neuron([0.375] * 12)
+    ax = plot.membrane(v, s, threshold=1.0, trace_pre=v_pre, title="IF")
+    line, upper, marks = ax.lines
+    xy = line.get_xydata()  # per step t: (t, V before reset), then (t, V after reset)
+    np.testing.assert_array_equal(xy[0::2], np.column_stack([np.arange(12), v_pre]))
+    np.testing.assert_array_equal(xy[1::2], np.column_stack([np.arange(12), v]))
+    fired = np.flatnonzero(s)
+    np.testing.assert_array_equal(marks.get_xdata(), fired)
+    assert np.all(marks.get_ydata() >= 1.0) and np.all(v[fired] < 1.0)  # the crossing is seen
+    assert list(upper.get_ydata()) == [1.0, 1.0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["neuron 0", "threshold", "spike"]
+    assert_png(plot.savefig(ax, tmp_path / "sawtooth.png"))
+
+
+def test_membrane_sawtooth_negative_spikes_and_dynamic_threshold():
+    v_pre = np.array([[1.2, 0.5], [-0.4, 0.9], [0.1, 1.6]])
+    s = np.array([[1, 0], [-1, 0], [0, 1]], np.int8)
+    v = v_pre - s
+    th = np.array([1.0, 1.5, 1.5])
+    ax = plot.membrane(v, s, threshold=th, trace_pre=v_pre, neurons=[1, 0])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["neuron 1", "neuron 0"]  # original column indices
+    dynamic = ax.lines[2]
+    assert dynamic.get_drawstyle() == "steps-mid" and list(dynamic.get_ydata()) == list(th)
+    minus = [ln for ln in ax.lines if ln.get_marker() == "v"][0]
+    assert (list(minus.get_xdata()), list(minus.get_ydata())) == ([1], [-0.4])
+    assert to_rgba(minus.get_color()) == RED
+    with pytest.raises(ValueError, match="trace_pre"):
+        plot.membrane(v, s, trace_pre=v_pre[:2])
+
+
+@pytest.mark.parametrize("neuron", ["IF", "IF reset to zero", "LIF", "QFFS"])
+def test_membrane_sawtooth_of_every_neuron_model_crosses_at_each_spike(neuron):
+    # what a neuron's scan records (trace_pre, trace) gives a line that reaches the threshold
+    # exactly where the neuron fired, and drops there (only there) to the post-reset value
+    from snnlite.neurons import IF, LIF, QFFS
+
+    model = {"IF": IF(1.0), "IF reset to zero": IF(1.0, reset="zero"),
+             "LIF": LIF(alpha=0.9, threshold=1.0), "QFFS": QFFS(1.0)}[neuron]
+    current = np.random.default_rng(5).normal(0.3, 0.8, (40, 3))
+    state = model.init_state(1, 3, dtype=np.float64)
+    v, v_pre = np.empty_like(current), np.empty_like(current)
+    s = model.scan(current, state, v, v_pre)
+    ax = plot.membrane(v, s, threshold=1.0, trace_pre=v_pre)
+    up = [ln for ln in ax.lines if ln.get_marker() == "^"]
+    assert sum(ln.get_xdata().size for ln in up) == np.count_nonzero(s > 0) > 0
+    for j, line in enumerate(ax.lines[:3]):
+        y = line.get_ydata().reshape(40, 2)  # per step: before, after the reset
+        fired, quiet = s[:, j] > 0, s[:, j] == 0
+        assert np.all(y[fired, 0] >= 1.0) and np.all(y[fired, 1] < y[fired, 0])
+        assert np.all(y[quiet, 0] < 1.0) and np.array_equal(y[quiet, 1], y[quiet, 0])
+
+
 @pytest.mark.parametrize("kwargs", [dict(spikes=np.zeros((20, 3))), dict(threshold=np.ones(7)),
                                     dict(threshold=np.ones((20, 2))), dict(labels=["a"]),
                                     dict(trace=np.zeros((0, 4)))])
@@ -161,6 +266,25 @@ def test_accuracy_vs_time_single_array_and_steps():
 def test_accuracy_vs_time_rejects_bad_input(kwargs):
     with pytest.raises(ValueError, match="curves|steps|reference"):
         plot.accuracy_vs_time(**kwargs)
+
+
+@pytest.mark.parametrize("n_classes", [2, 10, 100])
+def test_accuracy_vs_time_marks_chance_level(n_classes):
+    acc = np.linspace(1 / n_classes, 0.9, 8)
+    ax = plot.accuracy_vs_time({"SNN": acc}, reference={"ANN": 0.95}, n_classes=n_classes)
+    (chance,) = [ln for ln in ax.lines if ln.get_label().startswith("chance")]
+    assert list(chance.get_ydata()) == [100 / n_classes] * 2
+    assert chance.get_linestyle() == "--"
+    assert chance.get_label() in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"1/{n_classes}" in chance.get_label()
+    assert not any(ln.get_label().startswith("chance")
+                   for ln in plot.accuracy_vs_time({"SNN": acc}).lines)
+
+
+@pytest.mark.parametrize("n_classes", [1, 0, 2.5, True, "10"])
+def test_accuracy_vs_time_rejects_bad_n_classes(n_classes):
+    with pytest.raises(ValueError, match="n_classes"):
+        plot.accuracy_vs_time([0.5], n_classes=n_classes)
 
 
 # --- response_curve -------------------------------------------------------------------------

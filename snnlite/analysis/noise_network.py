@@ -101,7 +101,7 @@ def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="ana
         If a target names no spiking layer, has the wrong shape, or a layer is not supported.
     """
     spiking = {layer.name: layer for layer in net.layers if isinstance(layer, SpikingLayer)
-               and not getattr(layer, "is_readout", False)}
+               and not layer.is_readout}
     for name in targets:
         if name not in spiking:
             raise ValueError(f"targets[{name!r}] names no spiking layer; spiking layers: "
@@ -125,7 +125,7 @@ def decompose(net, x, T: int, targets: Mapping[str, np.ndarray], *, encoder="ana
         below = x.sum(axis=0, dtype=np.float64)
     from_input, layers = True, {}
     for layer in net.layers:
-        if getattr(layer, "is_readout", False):
+        if layer.is_readout:
             break
         if isinstance(layer, Reshape):
             below = layer.op.forward(below)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..nn.counting import EnergyModel, fan_out, macs
 from ..snn.context import SpikeCounts
+from ..snn.layers import Reshape, SpikingLayer
 from ..snn.maxpool import EventMaxPool
 from ..snn.residual import Residual
 
@@ -126,7 +127,7 @@ def _walk(layers, src: _Source, result, report: OpsReport, amplitude_sops: bool)
             out = _walk(layer.branch, src, result, report, amplitude_sops)
             _add_synapse(report.rows[-1], layer.shortcut, src, result, amplitude_sops)
             src = out
-        elif hasattr(layer, "synapse"):
+        elif isinstance(layer, SpikingLayer):  # spiking layers and readouts
             row = {"layer": layer.name, "macs": 0.0, "analog_macs": 0.0, "events_in": 0.0,
                    "sops": 0.0}
             _add_synapse(row, layer.synapse, src, result, amplitude_sops)
@@ -139,7 +140,7 @@ def _walk(layers, src: _Source, result, report: OpsReport, amplitude_sops: bool)
             src = _Source(own, result.shapes.get(layer.name), layer.amplitude)
         elif isinstance(layer, EventMaxPool):  # no synapses: its output events feed on
             src = _Source(result.counts[layer.name], result.shapes[layer.name], src.amplitude)
-        elif hasattr(layer, "op"):  # a reshape: follow the events through it
+        elif isinstance(layer, Reshape):  # follow the events through it
             src = _Source(None if src.counts is None else _reshaped(src.counts, layer.op),
                           layer.op.forward(np.zeros((1,) + tuple(src.shape)))[0].shape,
                           src.amplitude)

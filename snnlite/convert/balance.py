@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
+from .._validate import check_fitted, check_inputs, check_int
 from ..nn.init import as_rng
 from ..nn.module import Sequential
 from ..snn.context import RunContext
 from ..snn.encoding import poisson
 from ..snn.network import SpikingNetwork
-from .normalize import build_network
+from .normalize import build_network, check_finite_scale
 from .stages import split_stages
 
 __all__ = ["ThresholdBalancing"]
@@ -73,8 +74,8 @@ class ThresholdBalancing:
     def __init__(self, T: int = 2000, percentile: float = 100.0, reset: str = "subtract",
                  chunk: int = 100, batch_size: int = 32, encoder=None, rng=0,
                  progress: bool = False):
-        if T < 1 or chunk < 1:
-            raise ValueError(f"T and chunk must be >= 1, got T={T}, chunk={chunk}")
+        for name, value in (("T", T), ("chunk", chunk), ("batch_size", batch_size)):
+            check_int(name, value)
         if not 0 < percentile <= 100:
             raise ValueError(f"percentile must be in (0, 100], got {percentile}")
         self.T, self.percentile, self.reset = T, percentile, reset
@@ -82,16 +83,23 @@ class ThresholdBalancing:
         self.encoder = encoder
 
     def fit(self, model: Sequential, x: np.ndarray) -> ThresholdBalancing:
-        """Balance the thresholds on inputs ``x`` ``(N, ...)`` (values in [-1, 1]); return self."""
-        self.stages_ = split_stages(model)
-        n = len(self.stages_)
+        """Balance the thresholds on inputs ``x`` ``(N, ...)`` (values in [-1, 1]); return self.
+
+        Raises the errors of :meth:`DataNormalization.fit
+        <snnlite.convert.DataNormalization.fit>` for a bad ``model`` or ``x``.
+        """
+        x = check_inputs(x, "x")
+        stages = split_stages(model)
+        n = len(stages)
         thresholds = np.ones(n)
         seed = int(as_rng(self.rng).integers(2**31))
         for layer in tqdm(range(n - 1), desc="balancing", disable=not self.progress):
-            net = build_network(self.stages_, thresholds, *_scales(thresholds), self.reset)
+            net = build_network(stages, thresholds, *_scales(thresholds), self.reset)
             thresholds[layer] = self._max_current(net, layer, x, seed)
+            check_finite_scale(thresholds[layer], stages[layer])
+        self.stages_ = stages
         self.thresholds_ = thresholds[:-1]
-        self.labels_ = [stage.label for stage in self.stages_[:-1]]
+        self.labels_ = [stage.label for stage in stages[:-1]]
         return self
 
     def _max_current(self, net: SpikingNetwork, index: int, x: np.ndarray, seed: int) -> float:
@@ -113,8 +121,7 @@ class ThresholdBalancing:
 
     def transform(self) -> SpikingNetwork:
         """The IF network with the balanced thresholds (weights as trained)."""
-        if not hasattr(self, "thresholds_"):
-            raise RuntimeError("call fit() before transform()")
+        check_fitted(self, "thresholds_", "transform()")
         thresholds = np.append(self.thresholds_, 1.0)
         return build_network(self.stages_, thresholds, *_scales(thresholds), self.reset)
 

@@ -1,8 +1,8 @@
 """Data-based normalisation (B10-B12): ReLU network -> IF network with reset by subtraction.
 
-Also :func:`build_network` (shared with threshold balancing) and :class:`StochMaxReadout`, the
-non-spiking readout of a :class:`~snnlite.nn.StochMax` head (spec §4.7: stochmax with
-conversion).
+Also :func:`build_network` (shared with threshold balancing), which reads a
+:class:`~snnlite.nn.StochMax` head out with :class:`~snnlite.snn.readouts.StochMaxReadout`
+(spec §4.7: stochmax with conversion).
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import copy
 
 import numpy as np
 
+from .._validate import check_fitted
 from ..neurons import IF
 from ..nn.module import Sequential
-from ..nn.stochmax import EPS, StochMax, log_keep
-from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..nn.stochmax import StochMax
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import Readout, StochMaxReadout
 from .stages import split_stages, stage_activations
 
-__all__ = ["DataNormalization", "StochMaxReadout", "build_network"]
+__all__ = ["DataNormalization", "build_network"]
 
 
 def build_network(stages, thresholds, weight_scales, bias_scales, reset: str = "subtract"):
@@ -59,56 +61,11 @@ def _scaled(synapse, w_scale: float, b_scale: float):
     return synapse, None if bias is None else (bias * b_scale).astype(bias.dtype)
 
 
-class StochMaxReadout(Readout):
-    """Non-spiking readout of a StochMax head (C7 test-time scores from accumulated currents).
-
-    Two accumulators integrate the classifier current ``I_o(t)`` and the keep current
-    ``I_k(t)`` (both from the last spiking layer, as :class:`~snnlite.snn.Readout` does);
-    at step ``t`` (1-based) their averages estimate the ANN's ``o`` and ``logit rho``, and
-    the output is ``t`` times the ANN's test-time score::
-
-        output(t) = sum_{tau<=t} I_o(tau) + t * log(sigmoid(sum_{tau<=t} I_k(tau) / t) + eps)
-
-    so its argmax is that of ``rho * exp(o)`` for the rate estimates, and with ``rho = 1``
-    it equals a plain Readout's output (up to ``t * log(1 + eps)``).
-
-    Parameters
-    ----------
-    synapse, keep_synapse : nn.Module
-        Linear ops giving the classifier and the keep-logit currents.
-    bias, keep_bias : ndarray, optional
-        Their biases (split off the synapses when omitted).
-    eps : float
-        ``eps`` of C7.
-    name : str, optional
-        Layer name.
-    """
-
-    def __init__(self, synapse, keep_synapse, *, bias=None, keep_bias=None, eps: float = EPS,
-                 name: str | None = None):
-        super().__init__(synapse, bias=bias, name=name)
-        self.keep = Readout(keep_synapse, bias=keep_bias,
-                            name=None if name is None else f"{name}.keep")
-        self.eps = float(eps)
-
-    def chain(self, amplitude: float) -> float:
-        self.keep.chain(amplitude)
-        return super().chain(amplitude)
-
-    def _score(self, o_sum: np.ndarray, k_sum: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        return (o_sum + steps * log_keep(k_sum / steps, self.eps)).astype(o_sum.dtype, copy=False)
-
-    def forward_seq(self, x, ctx) -> np.ndarray:
-        o_sum, k_sum = super().forward_seq(x, ctx), self.keep.forward_seq(x, ctx)
-        steps = ctx.t0 + np.arange(1, len(o_sum) + 1).reshape((-1,) + (1,) * (o_sum.ndim - 1))
-        return self._score(o_sum, k_sum, steps)
-
-    def forward_step(self, x, t: int, ctx) -> np.ndarray:
-        return self._score(super().forward_step(x, t, ctx), self.keep.forward_step(x, t, ctx),
-                           np.asarray(t + 1))
-
-    def __repr__(self) -> str:
-        return f"StochMaxReadout({self.name}: {self.synapse!r}, keep={self.keep.synapse!r})"
+def check_finite_scale(value: float, stage) -> None:
+    """Raise a ValueError if the calibrated ``value`` (lambda or threshold) is not finite."""
+    if not np.isfinite(value):
+        raise ValueError(f"the calibration of stage {stage.label!r} on x gave {value}: the "
+                         f"model's weights hold NaN/inf or x is too large for the model")
 
 
 class DataNormalization:
@@ -146,15 +103,30 @@ class DataNormalization:
         self.percentile, self.reset = percentile, reset
 
     def fit(self, model: Sequential, x: np.ndarray, batch_size: int = 256) -> DataNormalization:
-        """Measure ``scales_`` on calibration inputs ``x`` ``(N, ...)``; return ``self``."""
-        self.stages_ = split_stages(model)
-        n = len(self.stages_) - 1
+        """Measure ``scales_`` on calibration inputs ``x`` ``(N, ...)``; return ``self``.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not an ``nn.Sequential``.
+        ValueError
+            If ``x`` is empty, has an integer dtype (scale images with
+            :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
+            integer >= 1, if the model cannot be split into stages, or if an activation
+            is not finite (NaN weights, or ``x`` too large for the model).
+        """
+        stages = split_stages(model)
+        activations = stage_activations(stages, x, batch_size)  # checks x and batch_size
+        n = len(stages) - 1
         per_batch = [[] for _ in range(n)]
-        for outs in stage_activations(self.stages_, x, batch_size):
+        for outs in activations:
             for i in range(n):
                 a = outs[i].ravel()
                 per_batch[i].append(a if self.percentile < 100 else a.max(keepdims=True))
         scales = [np.percentile(np.concatenate(v), self.percentile) for v in per_batch]
+        for stage, scale in zip(stages, scales, strict=False):
+            check_finite_scale(scale, stage)
+        self.stages_ = stages
         self.scales_ = np.maximum(np.asarray(scales, np.float64), 1e-12)
         return self
 
@@ -166,8 +138,7 @@ class DataNormalization:
         reset : {"subtract", "zero"}, optional
             Override the estimator's reset mode for this network (no refit needed).
         """
-        if not hasattr(self, "scales_"):
-            raise RuntimeError("call fit() before transform()")
+        check_fitted(self, "scales_", "transform()")
         lam = np.concatenate([[1.0], self.scales_, [1.0]])
         w = [lam[i] / lam[i + 1] for i in range(len(self.stages_))]
         b = [1.0 / lam[i + 1] for i in range(len(self.stages_))]

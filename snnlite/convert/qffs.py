@@ -24,7 +24,7 @@ Layers: ``Conv2d``/``Linear`` [``BatchNorm``] ``LSQ`` -> QFFS population;
 spikes; ``pool="avg"``: replaced by an average pool folded into the next synapse, an
 ablation that no longer matches the ANN); ``Dropout`` -> skipped; ``ResidualBlock`` ->
 :class:`~snnlite.snn.Residual`. The last layer is either a population (``LSQ`` output,
-read out by :class:`~snnlite.snn.count_readout.CountReadout`: net count, then membrane,
+read out by :class:`~snnlite.snn.readouts.CountReadout`: net count, then membrane,
 then lowest index) or a float ``Linear``/``Conv2d`` (a
 :class:`~snnlite.snn.Readout` accumulating ``T_in`` times the ANN logits, bias for
 ``t <= T_in``).
@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import check_fitted, check_inputs
 from ..neurons import QFFS
 from ..nn.activation import ClippedReLU, Flatten, ReLU
 from ..nn.conv import Conv2d
@@ -65,10 +66,10 @@ from ..nn.lsq import LSQ
 from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d, MaxPool2d
 from ..nn.residual import ResidualBlock
-from ..snn.count_readout import CountReadout
-from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.maxpool import EventMaxPool
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import CountReadout, Readout
 from ..snn.residual import Residual
 from ..snn.result import SimulationResult
 from .bn_fold import fold_batchnorm
@@ -110,9 +111,15 @@ def qann_levels(model: Module, x: np.ndarray, *, return_inputs: bool = False):
         order of :attr:`QFFSConverter.names_`.
     inputs : list of ndarray
         Only with ``return_inputs``: the ``u`` of every LSQ, same order.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is empty, holds NaN/inf or has an integer dtype (scale images with
+        :func:`snnlite.datasets.to_float`).
     """
     found = []
-    _qann_walk(model, np.asarray(x), found)
+    _qann_walk(model, check_inputs(x, "x"), found)
     levels = [lsq.levels(u) for lsq, u in found]
     return (levels, [u for _, u in found]) if return_inputs else levels
 
@@ -338,8 +345,7 @@ class QFFSConverter:
     # -- transform ------------------------------------------------------------------------
     def transform(self) -> SpikingNetwork:
         """The spiking network (a fresh object at every call)."""
-        if not hasattr(self, "thresholds_"):
-            raise RuntimeError("call fit() before transform()")
+        check_fitted(self, "thresholds_", "transform()")
         counters = {k: itertools.count() for k in ("qffs", "pool", "res")}
         return SpikingNetwork(self._layers(self._plan_, counters, top=True))
 
@@ -386,6 +392,7 @@ class QFFSConverter:
         ``engine``, ``dtype``...). Choose ``T`` beyond ``t_in_`` (for example
         ``t_in_ + 2**b_out`` per layer) so that corrective spikes propagate.
         """
+        check_fitted(self, "thresholds_", "run()")
         if net is None:
             net = self.transform()
         return net.run(x, T, t_in=self.t_in_, **kwargs)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import check_inputs
 from ..nn.activation import ClippedReLU, Flatten, ReLU
 from ..nn.backres import ChannelSelect, applied
+from ..nn.batches import batches
 from ..nn.conv import Conv2d
 from ..nn.dropout import Dropout
 from ..nn.linear import Linear
@@ -112,9 +114,20 @@ def stage_activations(stages: list[Stage], x: np.ndarray, batch_size: int = 256)
 
     The activations of stage ``l`` are ``act(ops(previous))``; the last stage yields its
     logits. Used by the data-based normalisation and by response-curve plots.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is empty, has an integer dtype (scale images with
+        :func:`snnlite.datasets.to_float`) or holds NaN/inf, or ``batch_size`` is not an
+        integer >= 1 (checked at the call, not on first use).
     """
-    for start in range(0, len(x), batch_size):
-        h, outs = x[start:start + batch_size], []
+    return _activations(stages, batches(check_inputs(x, "x"), None, batch_size))
+
+
+def _activations(stages: list[Stage], parts):
+    for h in parts:
+        outs = []
         for stage in stages:
             for op in stage.ops:
                 h = op.forward(h)

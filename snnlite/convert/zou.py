@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import check_fitted, check_inputs
 from ..neurons import BurstEncoder, DynamicThreshold
 from ..nn.activation import Flatten
 from ..nn.conv import Conv2d
@@ -43,8 +44,9 @@ from ..nn.norm import BatchNorm
 from ..nn.pool import AvgPool2d
 from ..nn.quant import MedianQuant, TernaryConv2d, TernaryLinear
 from ..snn.event_conv import IntegerConv2d
-from ..snn.layers import Readout, SpikingLayer, split_bias
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import Readout
 from ..snn.result import SimulationResult
 from .bn_fold import fold_batchnorm
 
@@ -178,6 +180,13 @@ def _bn_params(layer: ZouLayer):
         if bn.num_features != n:
             raise ValueError(f"{layer.name}: BatchNorm has {bn.num_features} channels, its op "
                              f"{op!r} has {n} outputs")
+        stats = {"weight (gamma)": bn.weight.data, "bias (beta)": bn.bias.data,
+                 "running_mean": bn.running_mean, "running_var": bn.running_var}
+        for what, value in stats.items():
+            if not np.isfinite(value).all() or (what == "running_var" and np.any(value < 0)):
+                raise ValueError(f"{layer.name} (model layer {layer.index}): BatchNorm {what} "
+                                 f"must be finite{' and >= 0' * (what == 'running_var')}, "
+                                 f"got {value}")
         gamma, beta = (np.asarray(p.data, np.float64) for p in (bn.weight, bn.bias))
         mean = np.asarray(bn.running_mean, np.float64)
         sd = np.sqrt(np.asarray(bn.running_var, np.float64) + bn.eps)
@@ -357,13 +366,9 @@ class ZouConverter:
         self.dead_.append(np.flatnonzero(dead))
 
     # -- use -------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "layers_"):
-            raise RuntimeError("call fit() before using the converter")
-
     def transform(self) -> SpikingNetwork:
         """The spiking network (a fresh object at every call); run it with ``t_in=1``."""
-        self._check_fitted()
+        check_fitted(self, "layers_", "transform()")
         encoder, *hidden, readout = self.layers_
         layers = [SpikingLayer(copy.deepcopy(encoder.synapse), self.neurons_[0],
                                amplitude=2.0**self.k_, name=encoder.name)]
@@ -385,6 +390,7 @@ class ZouConverter:
             if key in kwargs:
                 raise TypeError(f"ZouConverter.run presents x at the first step only and sets "
                                 f"{key} itself; call transform().run(...) to choose {key}")
+        check_fitted(self, "layers_", "run()")
         return self.transform().run(x, T, t_in=1, **kwargs)
 
     def ann_levels(self, x: np.ndarray) -> list[np.ndarray]:
@@ -400,9 +406,15 @@ class ZouConverter:
         Returns
         -------
         list of int32 arrays, one ``(B, ...)`` per spiking layer.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` is empty, holds NaN/inf or has an integer dtype (scale images with
+            :func:`snnlite.datasets.to_float`).
         """
-        self._check_fitted()
-        h, out = np.asarray(x), []
+        check_fitted(self, "layers_", "ann_levels()")
+        h, out = check_inputs(x, "x"), []
         for i, layer in enumerate(self.layers_[:-1]):
             for op in layer.ops:
                 h = op.forward(h)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._npz import read_npz
 from .idx import load_mnist
 
 __all__ = ["load_mnist_sample", "make_mnist_sample"]
@@ -52,8 +53,15 @@ def make_mnist_sample(path: str | os.PathLike, n_train: int = 2000, n_test: int 
     return path
 
 
-def load_mnist_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_mnist_sample(path: str | os.PathLike | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The MNIST sample bundled with the package (no dataset download needed).
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        A file written by :func:`make_mnist_sample`; the bundled sample when None. Read
+        without pickle.
 
     Returns
     -------
@@ -64,11 +72,27 @@ def load_mnist_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
         The first 1000 MNIST test images.
     y_test : ndarray of uint8, shape (1000,)
 
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a readable ``.npz`` archive of those four uint8 arrays (the
+        message names the file).
+
     Examples
     --------
     >>> x_train, y_train, x_test, y_test = load_mnist_sample()
     >>> x_train.shape, x_test.dtype
     ((2000, 28, 28), dtype('uint8'))
     """
-    with resources.files("snnlite.data").joinpath(_SAMPLE).open("rb") as f, np.load(f) as z:
-        return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    what = "an MNIST sample written by make_mnist_sample"
+    if path is None:
+        with resources.files("snnlite.data").joinpath(_SAMPLE).open("rb") as f:
+            z = read_npz(f, required=keys, what=what)
+    else:
+        z = read_npz(path, required=keys, what=what)
+    for x, y in ((z["x_train"], z["y_train"]), (z["x_test"], z["y_test"])):
+        if x.dtype != np.uint8 or y.dtype != np.uint8 or x.ndim != 3 or y.shape != x.shape[:1]:
+            raise ValueError(f"{path or _SAMPLE}: expected uint8 images (n, H, W) and labels "
+                             f"(n,), got {x.dtype} {x.shape} and {y.dtype} {y.shape}")
+    return tuple(z[key] for key in keys)

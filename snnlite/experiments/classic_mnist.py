@@ -122,7 +122,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
     lines.append(f"\nseed {seed}; simulation and conversion took {seconds:.0f} s")
     text = write_report(out, "classic_mnist", "\n".join(lines),
                         {"ann": ann, "steps": STEPS, "accuracy": rows})
-    ax = plot.accuracy_vs_time({k: v[2] for k, v in results.items()}, reference={"ANN": ann})
+    ax = plot.accuracy_vs_time({k: v[2] for k, v in results.items()}, reference={"ANN": ann},
+                                n_classes=10)
     plot.savefig(ax, out / "accuracy_vs_T.png")
     print(text)
     return rows

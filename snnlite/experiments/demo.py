@@ -35,7 +35,7 @@ def run_demo(out: Path, T: int = 32, progress: bool = True) -> dict:
     net = DataNormalization(percentile=99.9).fit(model, x_train[:1000]).transform()
     probe = net.spiking_layers()[-1].name
     res = net.run(x_test, T, "analog", batch_size=250, progress=progress,
-                  record={probe: ("spikes", "v")})
+                  record={probe: ("spikes", "v", "v_pre")})
     acc = res.accuracy_per_step(y_test)
     print(f"snnlite demo: LeNet (shipped weights), MNIST sample of {len(x_test)} test digits, "
           f"99.9-percentile normalisation, IF neurons with reset by subtraction, analog input")
@@ -46,17 +46,18 @@ def run_demo(out: Path, T: int = 32, progress: bool = True) -> dict:
     print(report.table(energy=False))
     print(_energy_per_correct(report, ann, float(acc[-1]), T, n_classes=10))
 
-    spikes, v = res.spikes[probe][:, 0], res.v[probe][:, 0]  # first test digit
+    spikes, v, v_pre = (r[probe][:, 0] for r in (res.spikes, res.v, res.v_pre))  # first digit
     active = np.argsort(-np.abs(spikes).sum(axis=0))[:3]
     threshold = net.spiking_layers()[-1].neuron.threshold
     figures = [
         plot.savefig(plot.raster(spikes, title=f"{probe}: spikes for one digit"),
                      out / "raster.png"),
-        plot.savefig(plot.membrane(v[:, active], spikes[:, active], threshold=threshold,
-                                   title=f"{probe}: three most active neurons"),
+        plot.savefig(plot.membrane(v, spikes, threshold=threshold, trace_pre=v_pre,
+                                   neurons=active, title=f"{probe}: three most active neurons"),
                      out / "membrane.png"),
         plot.savefig(plot.accuracy_vs_time({"SNN (99.9 % norm.)": acc},
-                                           reference={"ANN": ann}), out / "accuracy_vs_T.png"),
+                                           reference={"ANN": ann}, n_classes=10),
+                     out / "accuracy_vs_T.png"),
     ]
     print(f"figures written to {out.resolve()}: " + ", ".join(f.name for f in figures))
     print(f"done in {time.perf_counter() - start:.1f} s")

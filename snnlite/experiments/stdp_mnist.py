@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
+from .._npz import read_json, read_npz
 from ..analysis import macs
 from ..datasets import load_fashion_mnist, load_mnist, to_float
 from ..learn.conv_stdp import ConvSTDP
@@ -63,11 +64,23 @@ def _save_net(net: SpikingConvNet, path: Path, meta: dict) -> None:
 
 
 def _load_net(net: SpikingConvNet, path: Path) -> dict:
-    with np.load(path) as f:
-        for i, layer in enumerate(net.layers):
-            layer.weight[...] = f[f"w{i}"]
-            layer.thresholds[...] = f[f"th{i}"]
-        return json.loads(str(f["meta"]))
+    """Copy the weights and thresholds cached at ``path`` into ``net``; return the metadata.
+
+    Read without pickle; a file that does not fit ``net`` raises a ValueError naming it
+    (``net`` unchanged).
+    """
+    names = [f"{kind}{i}" for i in range(len(net.layers)) for kind in ("w", "th")]
+    f = read_npz(path, required=["meta", *names], what="cached conv-STDP weights")
+    targets = [a for layer in net.layers for a in (layer.weight, layer.thresholds)]
+    for name, target in zip(names, targets, strict=True):
+        value = f[name]
+        if value.shape != target.shape or value.dtype.kind not in "iuf" \
+                or not np.isfinite(value).all():
+            raise ValueError(f"{path}: {name!r} must be finite numbers of shape {target.shape}, "
+                             f"got {value.dtype} {value.shape}; delete the file or pass retrain")
+    for name, target in zip(names, targets, strict=True):
+        target[...] = f[name]
+    return read_json(f, "meta", path)
 
 
 def build_nets(data: tuple, out: Path, tag: str, seed: int = 0, retrain: bool = False,
@@ -144,12 +157,25 @@ def run_conv(nets: dict, data: tuple, seed: int = 0, epochs: int | None = None,
     x_tr, y_tr, x_te, y_te = data
     names = list(nets)
     if cache is not None and cache.exists():
-        with np.load(cache) as f:
-            f_tr = [f[f"train{i}"] / np.float32(config["T"]) for i in range(len(names))]
-            f_te = [f[f"test{i}"] / np.float32(config["T"]) for i in range(len(names))]
-            saved = json.loads(str(f["stats"]))
-        stats = [ActivityStats(**saved["stats"][i]) for i in range(len(names))]
-        feature_seconds = saved["seconds"]
+        f = read_npz(cache, required=["stats"] + [f"{part}{i}" for part in ("train", "test")
+                                                   for i in range(len(names))],
+                     what="cached spike-count features")
+        for i in range(len(names)):
+            for part, n in (("train", len(x_tr)), ("test", len(x_te))):
+                counts = f[f"{part}{i}"]
+                if counts.dtype != np.uint8 or counts.ndim != 2 or len(counts) != n:
+                    raise ValueError(f"{cache}: '{part}{i}' must be uint8 spike counts of "
+                                     f"{n} samples (n, features), got {counts.dtype} "
+                                     f"{counts.shape}; delete the file or pass retrain")
+        f_tr = [f[f"train{i}"] / np.float32(config["T"]) for i in range(len(names))]
+        f_te = [f[f"test{i}"] / np.float32(config["T"]) for i in range(len(names))]
+        saved = read_json(f, "stats", cache)
+        try:
+            stats = [ActivityStats(**saved["stats"][i]) for i in range(len(names))]
+            feature_seconds = float(saved["seconds"])
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise ValueError(f"{cache}: 'stats' does not describe {len(names)} nets ({err!r});"
+                             " delete the file or pass retrain") from None
     else:
         stats = [ActivityStats() for _ in names]
         start = time.perf_counter()
@@ -278,9 +304,13 @@ def _previous(out: Path) -> tuple[dict, dict, dict]:
     path = out / "stdp_mnist.json"
     if not path.exists():
         return {}, {}, {}
-    saved = json.loads(path.read_text())
-    return ({int(n): r for n, r in saved["diehl_cook"].items()}, saved["conv"],
-            saved["meta"].get("wall", {}))
+    try:
+        saved = json.loads(path.read_text())
+        return ({int(n): r for n, r in saved["diehl_cook"].items()}, saved["conv"],
+                saved["meta"].get("wall", {}))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:  # JSONDecodeError too
+        raise ValueError(f"{path} is not the report of an earlier run ({err!r}); delete it or "
+                         "pass retrain") from None
 
 
 def _num(value, fmt: str) -> str:

@@ -210,7 +210,8 @@ def main(out: Path, epochs: int | None = None, seed: int = 0, retrain: bool = Fa
         rows[k] = run
         text = _write_table(out, rows, seed, len(y_test))  # after every k: partial results
     ax = plot.accuracy_vs_time({f"k = {k}": r["accuracy"] for k, r in rows.items()},
-                               reference={f"QANN k = {k}": r["ann"] for k, r in rows.items()})
+                               reference={f"QANN k = {k}": r["ann"] for k, r in rows.items()},
+                               n_classes=10)
     plot.savefig(ax, out / "accuracy_vs_T.png")
     ax = plot.bars({"positive": [rows[k]["pos_per_neuron"] for k in rows],
                     "negative": [rows[k]["neg_per_neuron"] for k in rows]},

@@ -38,12 +38,15 @@ Deviations from [code], all deliberate and small:
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import asdict
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from snnlite._npz import read_json, read_npz
 from snnlite.learn.diehl_cook_kernel import (
     DiehlCookParams,
     pack_events,
@@ -56,6 +59,7 @@ from snnlite.nn.init import as_rng
 __all__ = ["DiehlCook", "DiehlCookParams"]
 
 _NEVER = -(2**62)  # "last pre spike" of an input that has not fired yet
+_FORMAT = 2  # save() format: 2 = plain arrays + JSON (1 held pickled object arrays)
 
 
 def _check_images(images, name: str = "images") -> np.ndarray:
@@ -354,22 +358,50 @@ class DiehlCook:
         return self._present(self._fresh_state(), x[0], learn, self.rng, record=True)
 
     def save(self, path) -> None:
-        """Save weights, theta, assignments, timing and parameters to an ``.npz`` file."""
+        """Save weights, theta, assignments, timing and parameters to an ``.npz`` file.
+
+        Plain arrays only (no pickle): ``weights``, ``theta``, ``n_neurons``, optionally
+        ``assignments``, and ``meta``, a JSON string with the parameters and timings.
+        """
         self._check_fitted()
         extra = {"assignments": self.assignments_} if hasattr(self, "assignments_") else {}
+        meta = {"format": _FORMAT, "params": asdict(self.params), "timing": self.timing_}
         np.savez(path, weights=self.weights_, theta=self.theta_, n_neurons=self.n_neurons,
-                 params=np.array(list(asdict(self.params).items()), dtype=object),
-                 timing=np.array(list(self.timing_.items()), dtype=object), **extra)
+                 meta=np.array(json.dumps(meta)), **extra)
 
     @classmethod
     def load(cls, path, rng=None) -> DiehlCook:
-        """Rebuild a trained network saved by :meth:`save`."""
-        with np.load(path, allow_pickle=True) as f:
-            params = DiehlCookParams(**{k: v for k, v in f["params"]})
-            net = cls(int(f["n_neurons"]), params, rng)
-            net.weights_ = np.ascontiguousarray(f["weights"], dtype=np.float64)
-            net.theta_ = np.array(f["theta"], dtype=np.float64)
-            net.timing_ = dict(f["timing"])
-            if "assignments" in f:
-                net.assignments_ = np.array(f["assignments"])
+        """Rebuild a trained network saved by :meth:`save` (read without pickle).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a readable ``.npz`` archive, holds pickled objects (files
+            written before snnlite stored the parameters as JSON: retrain), or its entries
+            are not those :meth:`save` writes; the message names the file.
+        """
+        what = (f"a DiehlCook network saved by DiehlCook.save in format {_FORMAT} (older files "
+                "held pickled parameters: retrain)")
+        f = read_npz(path, required=("weights", "theta", "n_neurons", "meta"), what=what)
+        meta = read_json(f, "meta", path)
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise ValueError(f"{os.fspath(path)!r} is not {what}: its 'meta' entry is "
+                             f"{str(meta)[:80]}")
+        try:
+            net = cls(int(f["n_neurons"]), DiehlCookParams(**meta["params"]), rng)
+            timing = dict(meta["timing"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{os.fspath(path)!r} is not {what}: {err}") from None
+        shapes = {"weights": (784, net.n_neurons), "theta": (net.n_neurons,),
+                  "assignments": (net.n_neurons,)}
+        for key, shape in shapes.items():
+            if key in f and (f[key].shape != shape or f[key].dtype.kind not in "iuf"
+                             or not np.isfinite(f[key]).all()):
+                raise ValueError(f"{os.fspath(path)!r}: {key!r} must be a finite numeric "
+                                 f"array of shape {shape}, got {f[key].dtype} {f[key].shape}")
+        net.weights_ = np.ascontiguousarray(f["weights"], dtype=np.float64)
+        net.theta_ = np.array(f["theta"], dtype=np.float64)
+        net.timing_ = timing
+        if "assignments" in f:
+            net.assignments_ = np.array(f["assignments"], dtype=np.int64)
         return net

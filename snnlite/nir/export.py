@@ -15,9 +15,9 @@ from ..nn.linear import Linear
 from ..nn.module import Module, Sequential
 from ..nn.pool import AvgPool2d, SumPool2d
 from ..nn.scale import Scale
-from ..snn.layers import Readout, Reshape, SpikingLayer
-from ..snn.leaky_readout import LeakyReadout
+from ..snn.layers import Reshape, SpikingLayer
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import LeakyReadout, Readout
 from ..snn.residual import Residual
 from .conventions import DEFAULTS, Conventions
 

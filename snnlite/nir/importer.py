@@ -13,9 +13,9 @@ from ..nn.linear import Linear
 from ..nn.module import Sequential
 from ..nn.pool import AvgPool2d, SumPool2d
 from ..nn.scale import Scale
-from ..snn.layers import Readout, SpikingLayer, split_bias
-from ..snn.leaky_readout import LeakyReadout
+from ..snn.layers import SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
+from ..snn.readouts import LeakyReadout, Readout
 from ..snn.residual import Residual
 from .conventions import DEFAULTS, Conventions
 

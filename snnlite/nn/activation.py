@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_real
 from .module import Module
 
 __all__ = ["ReLU", "ClippedReLU", "Flatten"]
@@ -32,9 +33,7 @@ class ClippedReLU(Module):
     """
 
     def __init__(self, ceiling: float = 1.0):
-        if not ceiling > 0:
-            raise ValueError(f"ceiling must be > 0, got {ceiling}")
-        self.ceiling = float(ceiling)
+        self.ceiling = check_real("ceiling", ceiling, 0.0, low_open=True)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if train:

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .._validate import check_int
 from .conv import Conv2d
 from .init import as_rng
 from .linear import Linear
@@ -96,6 +97,7 @@ class ChannelSelect(Module):
     def __init__(self, c_in: int, c_out: int, mode: str, rng=None):
         if mode not in _SELECT[1:]:
             raise ValueError(f"mode must be one of {_SELECT[1:]}, got {mode!r}")
+        c_in, c_out = check_int("c_in", c_in), check_int("c_out", c_out)
         if not 0 < c_in < c_out:
             raise ValueError(f"ChannelSelect reduces channels: need 0 < c_in < c_out, got "
                              f"c_in={c_in}, c_out={c_out}")
@@ -203,8 +205,7 @@ class BackRes(Module):
     def __init__(self, block: Module, n: int, select: str | None = None, rng=None):
         if not isinstance(block, Module):
             raise TypeError(f"block must be an nn.Module, got {type(block).__name__}")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        n = check_int("n", n)
         if select not in _SELECT:
             raise ValueError(f"select must be one of {_SELECT}, got {select!r}")
         self.block, self.n, self.select = block, int(n), select

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .._validate import check_int
 from .init import as_rng
 
 __all__ = ["batches"]
@@ -51,22 +52,23 @@ def batches(x: np.ndarray, y: np.ndarray | None = None, batch_size: int = 128,
     Raises
     ------
     ValueError
-        If ``batch_size`` is not a positive integer, ``x`` is 0-d, or ``x`` and ``y`` differ
-        in length. The arguments are checked when ``batches`` is called, not on first use.
+        If ``batch_size`` is not a positive integer, ``x`` is 0-d or empty, or ``x`` and ``y``
+        differ in length. The arguments are checked when ``batches`` is called, not on
+        first use.
+    TypeError
+        If ``batch_size`` is not a number.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size)
     x = np.asarray(x)
-    if x.ndim == 0:
-        raise ValueError("x must have a sample axis, got a 0-d array")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must hold at least one sample (N, ...), got shape {x.shape}")
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != len(x):
             raise ValueError(f"x and y must have the same length, got {len(x)} and "
                              f"{'a 0-d array' if y.ndim == 0 else len(y)}")
     order = as_rng(rng).permutation(len(x)) if shuffle else None
-    return _iterate(x, y, int(batch_size), order, drop_last)
+    return _iterate(x, y, batch_size, order, drop_last)
 
 
 def _iterate(x, y, batch_size, order, drop_last):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int
 from .im2col import as_pair, col2im, im2col
 from .init import as_rng, kaiming_uniform
 from .module import Module, Parameter
@@ -17,7 +18,7 @@ class Conv2d(Module):
     Parameters
     ----------
     in_channels, out_channels : int
-        Input and output channels; both must be divisible by ``groups``.
+        Input and output channels (>= 1); both must be divisible by ``groups``.
     kernel_size : int or (int, int)
         Kernel height and width.
     stride : int or (int, int)
@@ -60,7 +61,10 @@ class Conv2d(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  groups: int = 1, bias: bool = True, rng=None, dtype=np.float32):
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        in_channels = check_int("in_channels", in_channels)
+        out_channels = check_int("out_channels", out_channels)
+        groups = check_int("groups", groups)
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) "
                              f"must be divisible by groups ({groups})")
         rng = as_rng(rng)

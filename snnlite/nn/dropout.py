@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_real
 from .init import as_rng
 from .module import Module
 
@@ -29,9 +30,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, rng=None):
-        if not 0 <= p < 1:
-            raise ValueError(f"p must lie in [0, 1), got {p}")
-        self.p, self.rng = float(p), as_rng(rng)
+        self.p, self.rng = check_real("p", p, 0.0, 1.0), as_rng(rng)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if not train:

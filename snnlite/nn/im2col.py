@@ -25,6 +25,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .._validate import check_int
+
 __all__ = ["as_pair", "output_size", "pad2d", "window_slices", "im2col", "col2im"]
 
 
@@ -34,14 +36,18 @@ def as_pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
     Raises
     ------
     ValueError
-        If ``value`` is not an int or a pair of ints, or an entry is below ``minimum``.
+        If ``value`` is a sequence of other than two entries, or an entry is not an integer
+        ``>= minimum``.
+    TypeError
+        If an entry is not a number.
     """
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        pair = tuple(value)
+    else:
+        pair = (value, value)
+    return check_int(name, pair[0], minimum), check_int(name, pair[1], minimum)
 
 
 def output_size(in_hw: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],

@@ -2,8 +2,8 @@
 
 The file holds one array per entry of ``model.state_dict()`` (dotted names such as
 ``"0.weight"``) and, when metadata is given, a JSON string under the reserved key
-``"__meta__.json"``. It is written exactly at ``path`` (no suffix is appended) and read with
-``allow_pickle=False``, so loading never runs code.
+``"__meta__.json"``. It is written exactly at ``path`` (no suffix is appended) and read by
+:func:`snnlite._npz.read_npz`: plain arrays only, never pickle, so loading never runs code.
 
 Examples
 --------
@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from .._npz import read_json, read_npz
 from .module import Module
 
 __all__ = ["save", "load", "load_metadata"]
@@ -65,7 +66,7 @@ def save(model: Module, path: PathLike,
         np.savez(f, **arrays)
 
 
-def load(model: Module, path: PathLike) -> Module:
+def load(model: Module, path: PathLike, *, allow_nonfinite: bool = False) -> Module:
     """Copy the arrays saved at ``path`` into ``model``; return ``model``.
 
     Parameters
@@ -75,6 +76,8 @@ def load(model: Module, path: PathLike) -> Module:
         are cast to the model's dtypes (bit-exact when they match the file's).
     path : str or path-like
         A file written by :func:`save`.
+    allow_nonfinite : bool, default False
+        Accept NaN or infinite values (refused by default: such a model computes NaN).
 
     Returns
     -------
@@ -86,10 +89,28 @@ def load(model: Module, path: PathLike) -> Module:
     KeyError
         If the saved names differ from the model's (missing and unexpected names listed).
     ValueError
-        If a saved array's shape differs from the model's.
+        If the file is empty, truncated, corrupted, not an ``.npz`` archive or holds pickled
+        objects; if a saved array is not numeric, holds NaN or infinity (unless
+        ``allow_nonfinite``) or its shape differs from the model's. Every message names the
+        file; the model is left unchanged.
     """
-    with np.load(path, allow_pickle=False) as f:
-        state = {name: f[name] for name in f.files if name != META_KEY}
+    what = "a model saved by snnlite.nn.save"
+    state = read_npz(path, what=what)
+    state.pop(META_KEY, None)
+    own = model.state_dict()
+    for name, value in state.items():
+        if value.dtype.kind not in "biuf":
+            raise ValueError(f"cannot load {os.fspath(path)!r}: {name!r} is a {value.dtype} "
+                             f"array, expected numbers ({what})")
+        if name in own and own[name].dtype.kind == "f":  # as the model will hold them
+            with np.errstate(over="ignore"):
+                state[name] = value = value.astype(own[name].dtype, copy=False)
+            if not allow_nonfinite and not np.isfinite(value).all():
+                bad = int(np.count_nonzero(~np.isfinite(value)))
+                raise ValueError(
+                    f"cannot load {os.fspath(path)!r}: {name!r} holds {bad} NaN or infinite "
+                    f"value(s) as {value.dtype}, expected finite weights (a diverged "
+                    f"training?); pass allow_nonfinite=True to load it anyway")
     try:
         model.load_state_dict(state)
     except KeyError as err:
@@ -102,11 +123,22 @@ def load(model: Module, path: PathLike) -> Module:
 
 
 def load_metadata(path: PathLike) -> dict[str, str | int | float]:
-    """The metadata dict saved at ``path`` by :func:`save` (empty if none was given)."""
-    with np.load(path, allow_pickle=False) as f:
-        if META_KEY not in f.files:
-            return {}
-        return json.loads(f[META_KEY].item())
+    """The metadata dict saved at ``path`` by :func:`save` (empty if none was given).
+
+    Raises
+    ------
+    ValueError
+        As :func:`load` for a file that is not a readable ``.npz`` archive, or if the
+        metadata entry is not a JSON object.
+    """
+    arrays = read_npz(path, what="a model saved by snnlite.nn.save")
+    if META_KEY not in arrays:
+        return {}
+    meta = read_json(arrays, META_KEY, path)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{os.fspath(path)!r}: {META_KEY!r} must hold a JSON object, got "
+                         f"{type(meta).__name__}")
+    return meta
 
 
 def _encode_metadata(metadata) -> str:

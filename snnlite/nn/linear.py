@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int
 from .init import as_rng, kaiming_uniform
 from .module import Module, Parameter
 
@@ -16,7 +17,7 @@ class Linear(Module):
     Parameters
     ----------
     in_features, out_features : int
-        Input and output widths.
+        Input and output widths (>= 1).
     bias : bool
         Whether to add a learned bias.
     rng : Generator, int or None
@@ -32,6 +33,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None,
                  dtype=np.float32):
+        in_features = check_int("in_features", in_features)
+        out_features = check_int("out_features", out_features)
         rng = as_rng(rng)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(kaiming_uniform((out_features, in_features), in_features, rng,

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from .._validate import check_int
 from .module import Module, Parameter
 
 __all__ = ["LSQ"]
@@ -93,8 +94,7 @@ class LSQ(Module):
 
     def __init__(self, bits: int = 2, step: float | None = None,
                  grad_scale: str | None = "elements", dtype=np.float32):
-        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or bits < 1:
-            raise ValueError(f"bits must be an integer >= 1, got {bits!r}")
+        bits = check_int("bits", bits)
         if grad_scale not in _GRAD_SCALES:
             raise ValueError(f"grad_scale must be one of {_GRAD_SCALES}, got {grad_scale!r}")
         if step is not None:

@@ -119,17 +119,19 @@ class Module:
         KeyError
             If names are missing from ``state`` or ``state`` has names this module lacks.
         ValueError
-            If an array's shape differs from the parameter's.
+            If an array's shape differs from the parameter's (nothing is changed then).
         """
         own = self.state_dict()
         missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
         if missing or unexpected:
             raise KeyError(f"state mismatch: missing {missing}, unexpected {unexpected}")
+        values = {name: np.asarray(state[name]) for name in own}
+        for name, target in own.items():  # check every shape before changing anything
+            if values[name].shape != target.shape:
+                raise ValueError(f"{name}: expected shape {target.shape}, got "
+                                 f"{values[name].shape}")
         for name, target in own.items():
-            value = np.asarray(state[name])
-            if value.shape != target.shape:
-                raise ValueError(f"{name}: expected shape {target.shape}, got {value.shape}")
-            target[...] = value
+            target[...] = values[name]
 
     def astype(self, dtype) -> Module:
         """Convert every parameter and buffer to ``dtype`` in place; return ``self``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int, check_real
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm", "BatchNorm1d", "BatchNorm2d"]
@@ -60,10 +61,9 @@ class BatchNorm(Module):
 
     def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
                  dtype=np.float32):
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must lie in [0, 1], got {momentum}")
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        num_features = check_int("num_features", num_features)
+        momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=False)
+        eps = check_real("eps", eps, 0.0, low_open=True)
         self.num_features, self.momentum, self.eps = num_features, float(momentum), float(eps)
         self.weight = Parameter(np.ones(num_features, dtype))
         self.bias = Parameter(np.zeros(num_features, dtype))

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._validate import check_real
 from .module import Module, Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -61,7 +62,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Parameter):
                 raise TypeError(f"params[{i}]: expected a Parameter, got {type(p).__name__}")
-        _check_range("lr", lr, 0.0)
+        check_real("lr", lr, 0.0)
         self.lr = float(lr)
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
         self.steps = 0
@@ -122,8 +123,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Parameter], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(params, lr)
-        _check_range("momentum", momentum, 0.0)
-        _check_range("weight_decay", weight_decay, 0.0)
+        check_real("momentum", momentum, 0.0)
+        check_real("weight_decay", weight_decay, 0.0)
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True requires momentum > 0")
         self.momentum, self.weight_decay, self.nesterov = float(momentum), float(weight_decay), \
@@ -194,9 +195,9 @@ class Adam(Optimizer):
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
-            _check_range(f"betas[{i}]", beta, 0.0, 1.0)
-        _check_range("eps", eps, 0.0)
-        _check_range("weight_decay", weight_decay, 0.0)
+            check_real(f"betas[{i}]", beta, 0.0, 1.0)
+        check_real("eps", eps, 0.0)
+        check_real("weight_decay", weight_decay, 0.0)
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps, self.weight_decay = float(eps), float(weight_decay)
 
@@ -230,12 +231,3 @@ class Adam(Optimizer):
     def __repr__(self) -> str:
         return (f"Adam({len(self.params)} parameters, lr={self.lr:g}, betas={self.betas}, "
                 f"eps={self.eps:g}, weight_decay={self.weight_decay:g})")
-
-
-def _check_range(name: str, value, low: float, high: float | None = None) -> None:
-    """Raise ValueError unless ``low <= value`` (and ``value < high`` when given)."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and low <= value \
-        and (high is None or value < high)
-    if not ok:
-        bound = f"in [{low:g}, {high:g})" if high is not None else f">= {low:g}"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+from .._validate import check_int
+
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineLR"]
 
 
@@ -77,8 +79,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be an integer >= 1, got {step_size!r}")
+        step_size = check_int("step_size", step_size)
         _check_gamma(gamma)
         self.step_size, self.gamma = step_size, float(gamma)
 
@@ -130,8 +131,7 @@ class CosineLR(LRScheduler):
 
     def __init__(self, optimizer, t_max: int, eta_min: float = 0.0):
         super().__init__(optimizer)
-        if isinstance(t_max, bool) or not isinstance(t_max, int) or t_max < 1:
-            raise ValueError(f"t_max must be an integer >= 1, got {t_max!r}")
+        t_max = check_int("t_max", t_max)
         if not (isinstance(eta_min, (int, float)) and eta_min >= 0):
             raise ValueError(f"eta_min must be a number >= 0, got {eta_min!r}")
         self.t_max, self.eta_min = t_max, float(eta_min)

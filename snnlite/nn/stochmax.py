@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_int, check_real
 from .init import as_rng
 from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
@@ -118,10 +119,8 @@ class StochMax(Module):
 
     def __init__(self, in_features: int, n_classes: int, temperature: float = 0.1,
                  eps: float = EPS, rng=None, dtype=np.float32):
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be >= 2, got {n_classes}")
-        if not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
+        n_classes = check_int("n_classes", n_classes, minimum=2)
+        temperature = check_real("temperature", temperature, 0.0, low_open=True)
         rng = as_rng(rng)
         self.classifier = Linear(in_features, n_classes, rng=rng, dtype=dtype)
         self.keep = Linear(in_features, n_classes, rng=rng, dtype=dtype)

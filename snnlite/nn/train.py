@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from .._validate import check_inputs, check_int
 from .batches import batches
 from .init import as_rng
 from .loss import softmax_cross_entropy
@@ -123,14 +124,18 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
     Raises
     ------
     ValueError
-        If ``data`` or ``val`` are malformed, ``epochs`` < 1, or the loss is not finite
-        (training diverged: lower ``lr``).
+        If ``data`` or ``val`` are malformed (empty, integer or non-finite inputs, labels
+        that are not integers of shape ``(N,)``), ``epochs`` or ``batch_size`` is not an
+        integer >= 1, or the loss or the weights are not finite (training diverged: lower
+        ``lr``).
+    TypeError
+        If ``epochs`` or ``batch_size`` is not a number, or the inputs are not numeric.
     """
     x, y = _check_data(data, "data")
     if val is not None:
         _check_data(val, "val")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+    epochs = check_int("epochs", epochs)
+    batch_size = check_int("batch_size", batch_size)
     optimizer = Adam(model.parameters(), lr) if optimizer is None else optimizer
     rng = as_rng(rng)
     # A loss may define ``scores(output) -> (B, K)`` when the model's train-mode output is
@@ -160,6 +165,10 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
             bar.update(len(yb))
         history.seconds.append(time.perf_counter() - start)
         bar.close()
+        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+            raise ValueError(f"the weights became NaN or infinite in epoch {epoch + 1}: training "
+                             f"diverged (lower lr, currently {optimizer.lr:g}, or scale x; "
+                             f"largest |x| = {np.abs(x).max():g})")
         history.loss.append(total / seen)
         history.accuracy.append(correct / seen)
         if val is not None:
@@ -195,10 +204,18 @@ def evaluate(model: Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500,
     dict
         ``{"loss": float, "accuracy": float}``, accuracy being the fraction of samples whose
         largest logit is the label's.
+
+    Raises
+    ------
+    ValueError
+        As :func:`fit` for malformed ``x``, ``y`` or ``batch_size``, and if the loss is NaN.
     """
     x, y = _check_data((x, y), "x, y")
     logits = predict(model, x, batch_size)
     value, _ = loss(logits, y)
+    if math.isnan(value):
+        raise ValueError(f"the loss on x is NaN (largest |x| = {np.abs(x).max():g}): the model "
+                         f"overflows on these inputs or its weights hold NaN")
     accuracy = np.count_nonzero(logits.argmax(axis=-1) == y) / len(y)
     return {"loss": float(value), "accuracy": float(accuracy)}
 
@@ -219,20 +236,28 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
     -------
     ndarray, shape (N, ...)
         The model's outputs (logits for a classifier), stacked in the order of ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is empty, has an integer dtype (scale images with
+        :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
+        integer >= 1, or if the outputs hold NaN.
     """
-    x = np.asarray(x)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"x must hold at least one sample, got shape {x.shape}")
-    return np.concatenate([model(xb, train=False) for xb in batches(x, None, batch_size)])
+    x = check_inputs(x, "x")
+    out = np.concatenate([model(xb, train=False) for xb in batches(x, None, batch_size)])
+    if np.isnan(out).any():
+        raise ValueError(f"the model's output on x holds NaN (largest |x| = "
+                         f"{np.abs(x).max():g}): it overflows on these inputs or its weights "
+                         f"hold NaN")
+    return out
 
 
 def _check_data(data, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Validate an ``(x, y)`` pair of samples and integer labels; return them as arrays."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    x, y = np.asarray(data[0]), np.asarray(data[1])
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError(f"{name}: x must hold at least one sample, got shape {x.shape}")
+    x, y = check_inputs(data[0], f"{name}: x"), np.asarray(data[1])
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{name}: y must be integer labels of shape ({len(x)},), got "
                          f"{y.dtype} array of shape {y.shape}")

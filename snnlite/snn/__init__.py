@@ -1,7 +1,6 @@
-"""Spiking networks: layers (synapse + neuron), encoders, readout, engines, results."""
+"""Spiking networks: layers (synapse + neuron), encoders, readouts, engines, results."""
 
 from .context import SpikeCounts
-from .count_readout import CountReadout
 from .encoding import (
     ENCODERS,
     ConstantInput,
@@ -12,15 +11,17 @@ from .encoding import (
     poisson,
     regular,
 )
-from .layers import Readout, Reshape, SpikingLayer, split_bias
-from .leaky_readout import LeakyReadout
+from .layer import Layer
+from .layers import Reshape, SpikingLayer, split_bias
 from .maxpool import EventMaxPool
 from .network import SpikingNetwork
+from .readouts import CountReadout, LeakyReadout, Readout, StochMaxReadout
 from .residual import Residual
 from .result import SimulationResult
 
 __all__ = [
-    "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "LeakyReadout", "Readout",
-    "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer", "SpikingNetwork",
-    "analog", "bernoulli", "get_encoder", "latency", "poisson", "regular", "split_bias",
+    "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "Layer", "LeakyReadout",
+    "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer",
+    "SpikingNetwork", "StochMaxReadout", "analog", "bernoulli", "get_encoder", "latency",
+    "poisson", "regular", "split_bias",
 ]

@@ -121,6 +121,10 @@ class RunContext:
             self._state[key] = init()
         return self._state[key]
 
+    def state_of(self, layer) -> dict | None:
+        """The state of ``layer`` if it has one yet, else None (nothing is created)."""
+        return self._state.get(id(layer))
+
     def cache(self, layer, name: str, compute):
         """A value computed once per run (for example a constant input current)."""
         key = (id(layer), name)

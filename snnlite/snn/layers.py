@@ -1,16 +1,9 @@
-"""The layers a spiking network is built from.
+"""The spiking layer (synapse + neurons) and the reshape layer of a spiking network.
 
-Every layer offers the same two entry points, one per engine:
-
-``forward_seq(x, ctx)``
-    Layer-major: ``x`` holds all ``T`` steps, ``(T, B, ...)`` (or a
-    :class:`~snnlite.snn.encoding.ConstantInput`); returns ``(T, B, ...)``.
-``forward_step(x, t, ctx)``
-    Step-major: ``x`` is one step ``(B, ...)`` at 0-based step ``t``; returns ``(B, ...)``.
-
-``ctx`` is the :class:`~snnlite.snn.context.RunContext` of one simulation: it holds each
-layer's neuron state, the spike counts and the recordings, so the layer objects themselves
-stay stateless and can be run again.
+Both follow the :class:`~snnlite.snn.layer.Layer` contract (``forward_seq`` for the
+layer-major engine, ``forward_step`` for the step-major one, state kept in the
+:class:`~snnlite.snn.context.RunContext`). The readouts, which reuse the spiking layer's
+synaptic current, are in :mod:`snnlite.snn.readouts`.
 
 A spiking layer's input current at step ``t`` is (B14 in its general form)::
 
@@ -30,9 +23,10 @@ import numpy as np
 from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
 from .encoding import ConstantInput
+from .layer import Layer
 from .synapse_paths import synaptic_current
 
-__all__ = ["SpikingLayer", "Readout", "Reshape", "split_bias"]
+__all__ = ["SpikingLayer", "Reshape", "split_bias"]
 
 
 def split_bias(op: Module) -> tuple[Module, np.ndarray | None]:
@@ -65,8 +59,11 @@ def _broadcast_bias(bias: np.ndarray, out_ndim: int) -> np.ndarray:
     return bias.reshape(bias.shape + (1,) * (out_ndim - 2))
 
 
-class SpikingLayer:
+class SpikingLayer(Layer):
     """A synapse (linear ``nn`` op) followed by a population of spiking neurons.
+
+    Its synaptic current is computed in one place, :meth:`current_seq` (layer-major) and
+    :meth:`current_step` (step-major); the readouts and the residual block reuse them.
 
     Parameters
     ----------
@@ -85,7 +82,7 @@ class SpikingLayer:
         Name used in results (the network assigns ``layer<i>`` when omitted).
     """
 
-    spiking = True
+    records = ("spikes", "v", "v_pre")
 
     def __init__(self, synapse: Module, neuron: Neuron, *, bias: np.ndarray | None = None,
                  bias_steps: int | None = None, amplitude: float = 1.0,
@@ -115,8 +112,16 @@ class SpikingLayer:
 
     def current_seq(self, x, ctx, shared: bool = False) -> np.ndarray:
         """Input current for the steps of ``x`` (the chunk starting at ``ctx.t0``),
-        ``(steps, B, ...)`` in the run's dtype. With ``shared``, a constant current without
-        bias comes back as a read-only broadcast of one step (no ``steps`` copies)."""
+        ``(steps, B, ...)`` in the run's dtype.
+
+        The one place where the layer-major engine turns incoming spikes (or analog input)
+        into current, ``a_in * synapse(x) + bias * 1[t < bias_steps]``: this is the hook for
+        another way to compute ``synapse(x)`` (such as an event-driven path for spikes),
+        which every layer built on :class:`SpikingLayer` (readouts, residual blocks) then
+        uses. The result must be a fresh, writable array: callers add into it. Only with
+        ``shared`` (the layer's own scan, which only reads it), a constant current without
+        bias comes back as a read-only broadcast of one step (no ``steps`` copies).
+        """
         if isinstance(x, ConstantInput):  # analog input: one synapse pass per run, not T
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
             if shared and self.bias is None and x.steps_on == x.T:
@@ -134,7 +139,8 @@ class SpikingLayer:
         return current
 
     def current_step(self, x, t: int, ctx) -> np.ndarray:
-        """Input current at step ``t``, ``(B, ...)``."""
+        """Input current at step ``t``, ``(B, ...)``: the step-major counterpart of
+        :meth:`current_seq`, giving the same current for that step."""
         if isinstance(x, ConstantInput):
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
             current = once.copy() if t < x.steps_on else np.zeros_like(once)
@@ -178,61 +184,20 @@ class SpikingLayer:
                 f"amplitude={self.amplitude:g})")
 
 
-class Readout(SpikingLayer):
-    """Non-spiking output layer: its potential accumulates the input current, never resets.
-
-    ``output(t) = sum_{tau <= t} I(tau)``; the prediction at step ``t`` is its argmax.
-
-    Parameters
-    ----------
-    synapse, bias, bias_steps, name
-        As for :class:`SpikingLayer`.
-    """
-
-    spiking = False
-    is_readout = True
-
-    def __init__(self, synapse: Module, *, bias: np.ndarray | None = None,
-                 bias_steps: int | None = None, name: str | None = None):
-        self.synapse, own_bias = split_bias(synapse)
-        self.bias = own_bias if bias is None else np.asarray(bias)
-        self.bias_steps, self.name = bias_steps, name
-        self.amplitude, self.in_amplitude = 1.0, 1.0
-
-    def forward_seq(self, x, ctx) -> np.ndarray:
-        potential = np.cumsum(self.current_seq(x, ctx), axis=0)
-        carry = ctx.state(self, lambda: {"v": 0})
-        potential += carry["v"]
-        carry["v"] = potential[-1].copy()
-        return potential
-
-    def forward_step(self, x, t: int, ctx) -> np.ndarray:
-        potential = ctx.state(self, lambda: {"v": 0})
-        potential["v"] = potential["v"] + self.current_step(x, t, ctx)
-        return potential["v"]
-
-    def __repr__(self) -> str:
-        return f"Readout({self.name}: {self.synapse!r})"
-
-
-class Reshape:
-    """A stateless shape change of the spike tensor (for example ``nn.Flatten``).
+class Reshape(Layer):
+    """A stateless shape change of the spike tensor (for example ``nn.Flatten``); the spikes
+    keep their amplitude.
 
     Parameters
     ----------
     op : nn.Module
         A shape-only op applied to each step's ``(B, ...)`` spikes.
+    name : str, optional
+        Layer name.
     """
-
-    spiking = False
 
     def __init__(self, op: Module, name: str | None = None):
         self.op, self.name = op, name
-        self.amplitude, self.in_amplitude = 1.0, 1.0
-
-    def chain(self, amplitude: float) -> float:
-        """A reshape keeps the amplitude of the spikes passing through."""
-        return amplitude
 
     def forward_step(self, x, t: int, ctx):
         if isinstance(x, ConstantInput):

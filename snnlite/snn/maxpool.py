@@ -26,6 +26,7 @@ import numpy as np
 from .._jit import njit
 from ..nn.im2col import as_pair, output_size
 from .encoding import ConstantInput
+from .layer import Layer
 
 __all__ = ["EventMaxPool"]
 
@@ -88,7 +89,7 @@ def _event_maxpool_scan(spikes, counts, m_prev, kh, kw, sh, sw, naive, out):
                         m_prev[b, c, oh, ow] = m
 
 
-class EventMaxPool:
+class EventMaxPool(Layer):
     """Event-based max pooling layer for spike trains (Algorithm 2, B3-B7).
 
     Parameters
@@ -135,7 +136,7 @@ class EventMaxPool:
     [1, 1, 1, 1, 0, 0]
     """
 
-    spiking = True
+    records = ("spikes",)
 
     def __init__(self, kernel_size, stride=None, naive: bool = False, name: str | None = None):
         self.kernel_size = as_pair(kernel_size, "kernel_size")
@@ -143,7 +144,6 @@ class EventMaxPool:
         if not isinstance(naive, (bool, np.bool_)):
             raise TypeError(f"naive must be a bool, got {naive!r}")
         self.naive, self.name = bool(naive), name
-        self.amplitude, self.in_amplitude = 1.0, 1.0
 
     def chain(self, amplitude: float) -> float:
         """Set the amplitude of the incoming spikes; the outgoing ones carry the same."""

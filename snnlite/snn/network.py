@@ -9,7 +9,8 @@
 product over ``T*B`` rows, then one Numba scan over time. ``engine="step"`` makes time the
 outer loop, as in the papers' pseudo-code (spec §1: zero-delay pipeline, a spike emitted by
 layer ``l-1`` at step ``t`` reaches layer ``l`` at the same step). Both call the same
-kernels in the same order per neuron, so they give identical spikes.
+kernels in the same order per neuron, so they give identical spikes. Both use only what the
+:class:`~snnlite.snn.layer.Layer` contract declares.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tqdm import tqdm
 from ..nn.init import as_rng
 from .context import RunContext, SpikeCounts, count_spikes
 from .encoding import ENCODERS, ConstantInput, check_input, check_int, check_steps, get_encoder
-from .maxpool import EventMaxPool
+from .layer import Layer
 from .result import SimulationResult
 
 __all__ = ["SpikingNetwork"]
@@ -75,11 +76,9 @@ def _check_neurons(neurons, record: dict, sizes: dict) -> dict:
     return out
 
 
-def _check_finite(out: np.ndarray, ctx: RunContext) -> None:
-    """Raise if the simulated batch overflowed: NaN/inf outputs or final neuron states."""
-    arrays = [out] + [a for st in ctx._state.values() if isinstance(st, dict)
-                      for a in st.values() if isinstance(a, np.ndarray)]
-    for a in arrays:
+def _check_finite(out: np.ndarray, ctx: RunContext, layers) -> None:
+    """Raise if the simulated batch overflowed: NaN/inf outputs or final states of ``layers``."""
+    for a in [out] + [a for layer in layers for a in layer.state_arrays(ctx)]:
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise ValueError(f"the simulation overflowed (NaN or inf potentials/outputs in "
                              f"{ctx.dtype}): x or the network's weights are too large, or the "
@@ -91,12 +90,20 @@ class SpikingNetwork:
 
     Parameters
     ----------
-    layers : list
+    layers : list of Layer
+        :class:`~snnlite.snn.layer.Layer` objects:
         :class:`~snnlite.snn.layers.SpikingLayer`, :class:`~snnlite.snn.layers.Reshape`,
         :class:`~snnlite.snn.residual.Residual`, pooling layers, and optionally a final
         readout (a layer with ``is_readout = True`` whose output already is the per-step
-        readout value, such as :class:`~snnlite.snn.layers.Readout`). If the last layer is a
-        plain spiking layer, the output is its accumulated spike count.
+        readout value, such as :class:`~snnlite.snn.readouts.Readout`). If the last layer is
+        a plain spiking layer, the output is its accumulated spike count.
+
+    Raises
+    ------
+    TypeError
+        If an element of ``layers`` is not a :class:`~snnlite.snn.layer.Layer`.
+    ValueError
+        If ``layers`` is empty or a readout is not the last layer.
 
     Examples
     --------
@@ -114,8 +121,12 @@ class SpikingNetwork:
     def __init__(self, layers: list):
         if not layers:
             raise ValueError("a network needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a snnlite.snn.Layer (SpikingLayer, "
+                                f"Readout, Reshape, ...), got {type(layer).__name__}")
         for i, layer in enumerate(layers[:-1]):
-            if getattr(layer, "is_readout", False):
+            if layer.is_readout:
                 raise ValueError(f"layer {i} is a Readout; only the last layer may be one")
         self.layers = list(layers)
         self._name_layers(self.layers, "layer")
@@ -127,34 +138,30 @@ class SpikingNetwork:
         for i, layer in enumerate(layers):
             if layer.name is None:
                 layer.name = f"{prefix}{i}"
-            if hasattr(layer, "children"):
-                self._name_layers(layer.children(), f"{layer.name}.")
+            self._name_layers(layer.children(), f"{layer.name}.")
 
     def _walk(self, layers: list | None = None):
         """The leaf layers in simulation order (residual blocks expanded)."""
         for layer in self.layers if layers is None else layers:
-            if hasattr(layer, "children"):
-                yield from self._walk(layer.children())
+            children = layer.children()
+            if children:
+                yield from self._walk(children)
             else:
                 yield layer
 
     def spiking_layers(self) -> list:
         """All spiking populations in simulation order (residual blocks expanded)."""
-        return [layer for layer in self._walk()
-                if getattr(layer, "neuron", None) is not None and layer.spiking]
+        return [layer for layer in self._walk() if layer.neuron is not None]
 
     def recordable(self) -> dict[str, tuple[str, ...]]:
         """``{layer name: quantities}`` that :meth:`run`'s ``record`` accepts, in order.
 
-        Spiking populations record ``"spikes"``, ``"v"`` (after the reset) and ``"v_pre"``
-        (before it); event max-pooling ``"spikes"``.
-        A non-spiking :class:`~snnlite.snn.layers.Readout` records nothing: its potential is
-        ``outputs``.
+        Each layer declares its :attr:`~snnlite.snn.layer.Layer.records`: spiking
+        populations record ``"spikes"``, ``"v"`` (after the reset) and ``"v_pre"`` (before
+        it); event max-pooling ``"spikes"``. A non-spiking
+        :class:`~snnlite.snn.readouts.Readout` records nothing: its potential is ``outputs``.
         """
-        out = {layer.name: ("spikes", "v", "v_pre") for layer in self.spiking_layers()}
-        out.update({layer.name: ("spikes",) for layer in self._walk()
-                    if isinstance(layer, EventMaxPool)})
-        return {layer.name: out[layer.name] for layer in self._walk() if layer.name in out}
+        return {layer.name: layer.records for layer in self._walk() if layer.records}
 
     # -- simulation ----------------------------------------------------------------------
     def _check_run(self, x, T, encoder, t_in, record, neurons, engine, batch_size, chunk,
@@ -272,7 +279,7 @@ class SpikingNetwork:
                 count_spikes(np.sign(inputs).astype(np.int8), ctx.counts["input"])
             out = self._run_layer(inputs, ctx, chunk or self._chunk_steps(widest, inputs, T)) \
                 if engine == "layer" else self._run_step(inputs, ctx)
-            _check_finite(out, ctx)
+            _check_finite(out, ctx, self._walk())
             parts.append(SimulationResult(out, ctx.counts, ctx.spikes, ctx.v, v_pre=ctx.v_pre))
         result = SimulationResult.concatenate(parts)
         result.shapes = {k: c.pos.shape for k, c in result.counts.items()}
@@ -295,7 +302,7 @@ class SpikingNetwork:
 
     def _finish(self, out: np.ndarray) -> np.ndarray:
         """Turn the last layer's output into per-step readout values ``(T, B, K)``."""
-        if getattr(self.layers[-1], "is_readout", False):  # already per-step readout values
+        if self.layers[-1].is_readout:  # already per-step readout values
             return out.reshape(out.shape[:2] + (-1,))
         return np.cumsum(out.reshape(out.shape[:2] + (-1,)), axis=0, dtype=np.int32)
 

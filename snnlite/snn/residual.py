@@ -16,12 +16,13 @@ import numpy as np
 
 from ..nn.module import Module
 from .encoding import ConstantInput
+from .layer import Layer
 from .layers import SpikingLayer
 
 __all__ = ["Residual"]
 
 
-class Residual:
+class Residual(Layer):
     """A block ``post_neuron( branch(x) + shortcut(x) )``.
 
     Parameters
@@ -36,8 +37,6 @@ class Residual:
         Block name; inner layers are named ``<name>.<i>``.
     """
 
-    spiking = True
-
     def __init__(self, branch: list, shortcut: Module | None = None, name: str | None = None):
         if not branch or not isinstance(branch[-1], SpikingLayer):
             raise ValueError("the last layer of a residual branch must be a SpikingLayer")
@@ -48,7 +47,8 @@ class Residual:
     def amplitude(self) -> float:
         return self.branch[-1].amplitude
 
-    def children(self) -> list:
+    def children(self) -> list[Layer]:
+        """The branch's layers, in simulation order."""
         return self.branch
 
     def chain(self, amplitude: float) -> float:

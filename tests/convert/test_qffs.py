@@ -10,8 +10,7 @@ from snnlite import nn
 from snnlite.convert.qffs import QFFSConverter, qann_levels
 from snnlite.neurons import QFFS
 from snnlite.neurons.base import Neuron
-from snnlite.snn import EventMaxPool, Readout, Residual, SpikingLayer, SpikingNetwork
-from snnlite.snn.count_readout import CountReadout
+from snnlite.snn import CountReadout, EventMaxPool, Readout, Residual, SpikingLayer, SpikingNetwork
 
 F64 = np.float64
 X_6_3 = np.array([[0.75, 0.5]])

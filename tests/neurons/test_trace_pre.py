@@ -10,8 +10,7 @@ import pytest
 
 from snnlite import nn
 from snnlite.neurons import IF, LIF, QFFS, BurstEncoder, DynamicThreshold
-from snnlite.snn import SpikingLayer, SpikingNetwork
-from snnlite.snn.count_readout import CountReadout
+from snnlite.snn import CountReadout, SpikingLayer, SpikingNetwork
 
 EXAMPLE_B = [1.0] * 8 + [-2.0] * 2 + [0.0] * 4  # §6.1, T = 14
 
