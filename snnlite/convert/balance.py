@@ -9,7 +9,7 @@ from .._validate import check_fitted, check_inputs, check_int
 from ..nn.init import as_rng
 from ..nn.module import Sequential
 from ..snn.context import RunContext
-from ..snn.encoding import poisson
+from ..snn.encoding import get_encoder
 from ..snn.network import SpikingNetwork
 from .normalize import build_network, check_finite_scale
 from .stages import split_stages
@@ -51,8 +51,9 @@ class ThresholdBalancing:
         Steps simulated at once (memory grows with ``chunk * batch_size * neurons``).
     batch_size : int
         Samples simulated at once.
-    encoder : callable, optional
-        ``f(x, T, rng) -> (T, B, ...)`` spikes; signed Poisson (:func:`~snnlite.snn.poisson`)
+    encoder : str or callable, default "poisson"
+        A name in the encoder registry (:data:`snnlite.snn.encoding.ENCODERS`) or a callable
+        ``f(x, T, *, rng=None) -> (T, B, ...)``; signed Poisson (:func:`~snnlite.snn.poisson`)
         by default.
     rng : Generator, int or None
         Seed of the Poisson inputs; every layer's pass sees the same input spikes.
@@ -72,7 +73,7 @@ class ThresholdBalancing:
     """
 
     def __init__(self, T: int = 2000, percentile: float = 100.0, reset: str = "subtract",
-                 chunk: int = 100, batch_size: int = 32, encoder=None, rng=0,
+                 chunk: int = 100, batch_size: int = 32, encoder="poisson", rng=0,
                  progress: bool = False):
         for name, value in (("T", T), ("chunk", chunk), ("batch_size", batch_size)):
             check_int(name, value)
@@ -80,7 +81,8 @@ class ThresholdBalancing:
             raise ValueError(f"percentile must be in (0, 100], got {percentile}")
         self.T, self.percentile, self.reset = T, percentile, reset
         self.chunk, self.batch_size, self.rng, self.progress = chunk, batch_size, rng, progress
-        self.encoder = encoder
+        self.encoder = "poisson" if encoder is None else encoder
+        get_encoder(self.encoder)  # an unknown name raises here, not after the first layer
 
     def fit(self, model: Sequential, x: np.ndarray) -> ThresholdBalancing:
         """Balance the thresholds on inputs ``x`` ``(N, ...)`` (values in [-1, 1]); return self.
@@ -104,14 +106,14 @@ class ThresholdBalancing:
 
     def _max_current(self, net: SpikingNetwork, index: int, x: np.ndarray, seed: int) -> float:
         """Largest (or percentile) current into spiking layer ``index`` over all inputs."""
-        rng, values = np.random.default_rng(seed), []
+        rng, values, encode = np.random.default_rng(seed), [], get_encoder(self.encoder)
         target = net.layers[index]
         for start in range(0, len(x), self.batch_size):
             batch = x[start:start + self.batch_size]
             ctx = RunContext(self.T, np.dtype(np.float32))
             for t0 in range(0, self.T, self.chunk):  # the state carries over between chunks
                 ctx.t0 = t0
-                h = (self.encoder or poisson)(batch, min(self.chunk, self.T - t0), rng=rng)
+                h = encode(batch, min(self.chunk, self.T - t0), rng=rng)
                 for layer in net.layers[:index]:
                     h = layer.forward_seq(h, ctx)
                 current = target.current_seq(h, ctx)

@@ -8,9 +8,9 @@ from snnlite.neurons.surrogate import ArcTan, FastSigmoid, Sigmoid, Surrogate, T
 
 from .agd import to_agd
 from .bptt import Spiking
-from .time_axis import PoissonEncoder, Repeat, SumOverTime
+from .time_axis import Encoder, PoissonEncoder, Repeat, SumOverTime
 
 __all__ = [
-    "ArcTan", "FastSigmoid", "PoissonEncoder", "Repeat", "Sigmoid", "Spiking", "SumOverTime",
-    "Surrogate", "Triangle", "to_agd",
+    "ArcTan", "Encoder", "FastSigmoid", "PoissonEncoder", "Repeat", "Sigmoid", "Spiking",
+    "SumOverTime", "Surrogate", "Triangle", "to_agd",
 ]

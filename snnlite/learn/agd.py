@@ -25,19 +25,19 @@ inside (each unrolling gets its own spiking population, sharing the block's weig
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from snnlite.learn.bptt import Spiking
-from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
+from snnlite.learn.time_axis import Encoder, PoissonEncoder, Repeat, SumOverTime
 from snnlite.neurons.surrogate import Surrogate
 from snnlite.nn.activation import ReLU
 from snnlite.nn.backres import BackRes
 from snnlite.nn.conv import Conv2d
 from snnlite.nn.linear import Linear
 from snnlite.nn.module import Module, Sequential
+from snnlite.snn.encoding import RATE_CODES, get_encoder
 
 __all__ = ["to_agd"]
-
-ENCODERS = ("poisson", "analog")
 
 
 def _rewrite(module: Module, make_spiking) -> Module:
@@ -56,7 +56,7 @@ def _contains(module: Module, kind: type) -> bool:
 
 
 def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = None,
-           encoder: str = "poisson", keep_relu: int = 0, mean: bool = False,
+           encoder: str | Callable = "poisson", keep_relu: int = 0, mean: bool = False,
            detach_reset: bool = False, rng=None) -> Sequential:
     """The AGD (BPTT-trainable) spiking version of ``ann`` (a deep copy; ``ann`` is untouched).
 
@@ -72,8 +72,11 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
         ``LIF()``: alpha 0.99, v_th 1, soft reset).
     surrogate : Surrogate, optional
         Default :class:`~snnlite.neurons.surrogate.Triangle` (C4, gamma 0.3).
-    encoder : {"poisson", "analog"}
-        Input coding of a non-hybrid network (ignored when ``keep_relu > 0``).
+    encoder : str or callable, default "poisson"
+        Input coding of a non-hybrid network (ignored when ``keep_relu > 0``): a rate code of
+        the registry (:data:`snnlite.snn.encoding.RATE_CODES`: the ANN's input becomes a
+        spike rate) or a callable ``f(x, T, *, rng=None)``. ``"analog"`` repeats the input
+        as a current (the first synapse then runs once per sample).
     keep_relu : int, default 0
         Number of leading top-level ReLUs kept as ReLU (hybrid network, §4.8).
     mean : bool, default False
@@ -81,12 +84,13 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
     detach_reset : bool, default False
         See :class:`~snnlite.learn.bptt.Spiking`.
     rng : Generator, int or None
-        Source of the Poisson encoder's spikes.
+        Source of the encoder's random spikes.
 
     Returns
     -------
     Sequential
-        ``[PoissonEncoder(T)]`` or ``[ReLU block / first synapse + Repeat(T)]``, then the
+        ``[PoissonEncoder(T)]`` (another encoder: ``[Encoder(T, encoder)]``) or
+        ``[ReLU block / first synapse + Repeat(T)]``, then the
         spiking layers, ``SumOverTime(T)`` and the classifier.
 
     Raises
@@ -94,8 +98,8 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
     TypeError
         If ``ann`` is not a Sequential.
     ValueError
-        For an unknown encoder, or when ``keep_relu`` leaves no ReLU to become spiking or
-        points inside a nested module.
+        For an unknown encoder or a name that is not a rate code (``"latency"``), or when
+        ``keep_relu`` leaves no ReLU to become spiking or points inside a nested module.
 
     Examples
     --------
@@ -106,8 +110,10 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
     """
     if not isinstance(ann, Sequential):
         raise TypeError(f"ann must be an nn.Sequential, got {type(ann).__name__}")
-    if encoder not in ENCODERS:
-        raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
+    get_encoder(encoder)  # an unknown name or a non-callable raises here
+    if isinstance(encoder, str) and encoder not in RATE_CODES:
+        raise ValueError(f"encoder must be a rate code {RATE_CODES} or a callable, got "
+                         f"{encoder!r} (it does not code the input in its spike count)")
     layers = list(copy.deepcopy(ann).layers)
     relus = [i for i, layer in enumerate(layers) if isinstance(layer, ReLU)]
     if keep_relu < 0 or keep_relu > len(relus):
@@ -132,8 +138,9 @@ def to_agd(ann: Sequential, T: int, neuron=None, surrogate: Surrogate | None = N
     if not spiking:
         raise ValueError("no ReLU left to become spiking: the AGD network needs at least one")
     body.insert(spiking[-1] + 1, SumOverTime(T, mean))
-    if encoder == "poisson" and not keep_relu:
-        head = [PoissonEncoder(T, rng=rng)]
+    if encoder != "analog" and not keep_relu:
+        head = [PoissonEncoder(T, rng=rng) if encoder == "poisson"
+                else Encoder(T, encoder, rng=rng)]
         if isinstance(body[0], Conv2d | Linear):
             body[0].input_grad = False  # nothing before the random encoder needs a gradient
     else:

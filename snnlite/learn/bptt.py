@@ -1,12 +1,12 @@
 """Backpropagation through time for any trainable neuron model: the :class:`Spiking` module.
 
-A trainable model (``trainable = True``: IF, LIF, QFFS, see :mod:`snnlite.neurons.base`)
-carries its own surrogate-gradient pair next to its forward pass: ``surrogate_forward`` runs
-its step function (the one the simulation scan runs) over all ``T`` steps and keeps a tape
-(the potentials before the reset, at least); ``surrogate_backward`` is the reverse-time scan
-that turns ``dL/ds`` into ``dL/dI`` with the surrogate pseudo-derivative in place of the
-spike's derivative (C4). For IF and LIF, per step ``t`` with ``u`` the potential before the
-reset::
+A trainable model (``trainable = True``: IF, LIF, QFFS, AdaptiveLIF; see
+:mod:`snnlite.neurons.base`) carries its own surrogate-gradient pair next to its forward
+pass: ``surrogate_forward`` runs its step function (the one the simulation scan runs) over
+all ``T`` steps and keeps a tape (the potentials before the reset, at least);
+``surrogate_backward`` is the reverse-time scan that turns ``dL/ds`` into ``dL/dI`` with the
+surrogate pseudo-derivative in place of the spike's derivative (C4). For IF and LIF, per step
+``t`` with ``u`` the potential before the reset::
 
     u[t] = alpha * v[t-1] + I[t]                      (C2; IF: alpha = 1)
     s[t] = Theta(u[t] - v_th)                         (C3; smooth sigmoid for verification)
@@ -33,7 +33,7 @@ __all__ = ["Spiking"]
 
 
 class Spiking(Module):
-    """A population of trainable spiking neurons (IF, LIF, QFFS ...) trained by BPTT.
+    """A population of trainable spiking neurons (IF, LIF, QFFS, AdaptiveLIF) trained by BPTT.
 
     Parameters
     ----------
@@ -42,6 +42,9 @@ class Spiking(Module):
     neuron : Neuron, optional
         A model with ``trainable = True``; its parameters (threshold, reset, leak, ...) define
         the dynamics. Default ``LIF()`` (alpha 0.99, v_th 1, soft reset: spec §4.2 defaults).
+        The population's layout ``(B, ...)`` (the input's shape without the time factor) is
+        passed to the model, so an :class:`~snnlite.neurons.AdaptiveLIF` shares its threshold
+        over the channels (axis 1 of a convolution's output) at each position.
         A LIF's ``refractory`` must be 0.
     surrogate : Surrogate, optional
         Default :class:`~snnlite.neurons.surrogate.Triangle` (C4, gamma 0.3).
@@ -88,7 +91,8 @@ class Spiking(Module):
         return np.ascontiguousarray(x).reshape(self.T, -1)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        spikes, tape = self.neuron.surrogate_forward(self._flat(x, "input"), self.surrogate)
+        spikes, tape = self.neuron.surrogate_forward(self._flat(x, "input"), self.surrogate,
+                                                     x.shape[0] // self.T, x.shape[1:])
         self._shape = x.shape
         self._tape = tape if train else None
         return spikes.reshape(x.shape)

@@ -30,10 +30,11 @@ from snnlite import nn
 from snnlite._jit import njit
 from snnlite.learn.conv_stdp_stats import ActivityStats
 from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
+from snnlite.neurons.surrogate import HEAVISIDE
 from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
 from snnlite.nn.init import as_rng
-from snnlite.snn.encoding import poisson
+from snnlite.snn.encoding import get_encoder
 
 __all__ = ["SpikingConv", "SpikingConvNet", "adaptive_lif_scan", "event_conv", "joint_features"]
 
@@ -60,7 +61,8 @@ def adaptive_lif_scan(current, v, a, alpha, theta0, adapt, beta, spikes):
     t = current.shape[0]
     none = np.empty((0, v.size), v.dtype)
     adaptive_lif_kernel(current.reshape(t, -1), v.reshape(-1), a.reshape(-1, 1), alpha, theta0,
-                        adapt, beta, spikes.reshape(t, -1), none, none)
+                        adapt, beta, HEAVISIDE, 0.0, spikes.reshape(t, -1), none, none,
+                        np.empty((0, a.size, 1), v.dtype))
 
 
 @njit
@@ -275,9 +277,13 @@ class SpikingConvNet:
         return sum(layer.n_params() for layer in self.layers)
 
     def encode(self, x: np.ndarray, rng=None) -> np.ndarray:
-        """Poisson spikes ``(T, B, H, W, C)`` int8 of images ``x`` in [0, 1] (§4.1)."""
+        """Poisson spikes ``(T, B, H, W, C)`` int8 of images ``x`` in [0, 1] (§4.1).
+
+        The registry's ``"poisson"`` encoder, unsigned; images outside [0, 1] (for example
+        uint8 0-255) raise a ValueError.
+        """
         x = np.asarray(x, np.float32).reshape(len(x), *self.in_shape)
-        return poisson(x, self.T, rng=rng, signed=False)
+        return get_encoder("poisson")(x, self.T, rng=rng, signed=False)
 
     def forward_to(self, spikes: np.ndarray, index: int) -> np.ndarray:
         """Input spikes of layer ``index`` (the frozen layers below it run layer-major)."""

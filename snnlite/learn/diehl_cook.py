@@ -47,14 +47,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from snnlite._npz import read_json, read_npz
-from snnlite.learn.diehl_cook_kernel import (
-    DiehlCookParams,
-    pack_events,
-    pre_trace_table,
-    present,
-)
+from snnlite.learn.diehl_cook_kernel import DiehlCookParams, pre_trace_table, present
+from snnlite.learn.response_labels import ResponseLabels
 from snnlite.learn.stdp import normalize_columns
 from snnlite.nn.init import as_rng
+from snnlite.snn.encoding import poisson_process_events
+from snnlite.snn.events import events_to_dense
 
 __all__ = ["DiehlCook", "DiehlCookParams"]
 
@@ -76,20 +74,46 @@ def _check_images(images, name: str = "images") -> np.ndarray:
     x = x.astype(np.float64)
     if not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 255:
         raise ValueError(f"{name} must hold pixel values in [0, 255] (uint8 MNIST)")
+    if x.max() <= 1.0:  # else each image is re-presented until max_intensity_raises runs out
+        raise ValueError(f"{name}: the values look like intensities in [0, 1] (max "
+                         f"{x.max()}): DiehlCook expects pixel values 0-255 (uint8 MNIST), "
+                         f"which set the input rates (pixel / rate_divisor * intensity Hz); "
+                         f"pass images * 255")
     return x
 
 
-class DiehlCook:
+def _check_start(weights, theta, n_neurons):
+    """Validated copies of the initial ``weights`` (784, N) and ``theta`` (N,), or None."""
+    if weights is not None:
+        weights = np.array(weights, dtype=np.float64, order="C")
+        if weights.shape != (784, n_neurons) or not np.all(np.isfinite(weights)) \
+                or weights.min() < 0:
+            raise ValueError(f"weights must be a finite, non-negative (784, {n_neurons}) array, "
+                             f"got shape {weights.shape}")
+    if theta is not None:
+        theta = np.array(theta, dtype=np.float64)
+        if theta.shape != (n_neurons,) or not np.all(np.isfinite(theta)):
+            raise ValueError(f"theta must be a finite ({n_neurons},) array (mV), got shape "
+                             f"{theta.shape}")
+    return weights, theta
+
+
+class DiehlCook(ResponseLabels):
     """Diehl & Cook (2015) unsupervised STDP network, scikit-learn style.
 
     Parameters
     ----------
-    n_neurons : int, default 400
-        Excitatory (= inhibitory) neurons ``N``.
+    n_neurons : int, optional
+        Excitatory (= inhibitory) neurons ``N``; default 400, or the columns of ``weights``.
     params : DiehlCookParams, optional
         Hyper-parameters (default: those of the authors' code).
     rng : Generator, int or None
         Random source for the initial weights and the Poisson inputs.
+    weights : (784, N) array, optional
+        Initial input -> excitatory weights (copied); default: random draws
+        ``U(w_init_low, w_init_high)``. :meth:`fit` and :meth:`init_weights` start from them.
+    theta : (N,) array, optional
+        Initial adaptive thresholds (mV); default ``theta_init``.
 
     Attributes
     ----------
@@ -105,6 +129,11 @@ class DiehlCook:
         ``fit_seconds``, ``fit_ms_per_sample`` (wall clock), ``fit_cpu_ms_per_sample`` (CPU
         time of this process: the fair number on a shared machine), ``fit_presentations``
         (including intensity raises), and ``run_*`` for the last frozen run.
+    spike_counts_ : dict of (n,) int64 arrays
+        ``"input"``, ``"exc"``, ``"inh"``: spikes of the input, excitatory and inhibitory
+        populations during each image's (last) presentation, for the ``n`` images learned by
+        the last :meth:`fit` or :meth:`partial_fit` call; ``"attempts"``: presentations per
+        image (1 + intensity raises).
 
     Examples
     --------
@@ -113,9 +142,18 @@ class DiehlCook:
     >>> net = DiehlCook(n_neurons=16, rng=0).fit(x[:20], progress=False)
     >>> net.weights_.shape, net.theta_.shape
     ((784, 16), (16,))
+
+    Online learning from given weights, one image at a time:
+
+    >>> online = DiehlCook(weights=net.weights_, rng=1)
+    >>> online.partial_fit(x[20]).spike_counts_["exc"].shape
+    (1,)
     """
 
-    def __init__(self, n_neurons: int = 400, params: DiehlCookParams | None = None, rng=None):
+    def __init__(self, n_neurons: int | None = None, params: DiehlCookParams | None = None,
+                 rng=None, weights=None, theta=None):
+        if n_neurons is None:
+            n_neurons = 400 if weights is None else np.shape(weights)[-1]
         if isinstance(n_neurons, bool) or not isinstance(n_neurons, (int, np.integer)) \
                 or n_neurons < 2:
             raise ValueError(f"n_neurons must be an integer >= 2, got {n_neurons!r}")
@@ -129,14 +167,24 @@ class DiehlCook:
         self._packed = params.packed()
         self._table = pre_trace_table(params.dt, params.tau_pre)
         self.rng = as_rng(rng)
+        self.weights, self.theta = _check_start(weights, theta, self.n_neurons)
         self.timing_: dict = {}
+        self._state: dict | None = None  # network state carried from image to image
+        self._normalised = None  # weights_ if normalised with no learning since (partial_fit)
 
     # ------------------------------------------------------------------ state
     def init_weights(self) -> DiehlCook:
-        """Draw ``weights_ ~ U(w_init_low, w_init_high)`` and set ``theta_ = theta_init``."""
+        """Start afresh: ``weights_`` (the given ``weights``, or drawn ``U(w_init_low,
+        w_init_high)``), ``theta_`` (``theta`` or ``theta_init``) and the network state."""
         p = self.params
-        self.weights_ = self.rng.uniform(p.w_init_low, p.w_init_high, size=(784, self.n_neurons))
-        self.theta_ = np.full(self.n_neurons, p.theta_init)
+        if self.weights is None:
+            self.weights_ = self.rng.uniform(p.w_init_low, p.w_init_high,
+                                             size=(784, self.n_neurons))
+        else:
+            self.weights_ = self.weights.copy()
+        self.theta_ = (np.full(self.n_neurons, p.theta_init) if self.theta is None
+                       else self.theta.copy())
+        self._state = None
         return self
 
     def _fresh_state(self) -> dict:
@@ -149,40 +197,49 @@ class DiehlCook:
                     post2=np.zeros(n), last_pre=np.full(784, _NEVER, np.int64), t=0)
 
     def _events(self, pixels: np.ndarray, intensity: float, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps."""
+        """Poisson input of one image: CSR ``(ptr, idx)`` over the presentation steps.
+
+        The encoder ``"poisson_process"`` in its event form, at ``pixel / rate_divisor *
+        intensity`` Hz over ``t_present`` ms (the loop reads events, not a dense raster).
+        """
         p = self.params
         n_present = p.steps(p.t_present)
-        lam = pixels * (intensity / p.rate_divisor) * (n_present * p.dt / 1000.0)
-        n_spk = rng.poisson(lam)
-        ev_idx = np.repeat(np.arange(784, dtype=np.int64), n_spk)
-        ev_step = rng.integers(0, n_present, size=ev_idx.shape[0], dtype=np.int64)
-        return pack_events(ev_idx, ev_step, n_present)
+        rates = pixels[None] * (intensity / p.rate_divisor)  # Hz, (1, 784)
+        return poisson_process_events(rates, n_present, rng=rng,
+                                      duration=n_present * p.dt / 1000.0)
 
     def _present(self, st: dict, pixels, learn: bool, rng, record: bool = False) -> dict:
-        """One image, raising the intensity until ``>= min_spikes`` exc spikes (D&C's loop)."""
+        """One image, raising the intensity until ``>= min_spikes`` exc spikes (D&C's loop).
+
+        The weights are normalised before every presentation when learning, except before
+        the first when they are still as the last :meth:`partial_fit` left them (normalised,
+        ``self._normalised``): so learning in several calls equals learning in one.
+        """
         p = self.params
         n_present, n_rest = p.steps(p.t_present), p.steps(p.t_rest)
         n_steps = n_present + n_rest
         intensity = p.intensity
         for attempt in range(p.max_intensity_raises + 1):
-            if learn:
+            if learn and (attempt or self._normalised is not self.weights_):
                 normalize_columns(self.weights_, p.norm_total)  # [code] before every image
             ptr, idx = self._events(pixels, intensity, rng)
             counts = np.zeros(self.n_neurons, dtype=np.int64)
             shape = (n_steps, self.n_neurons) if record else (0, self.n_neurons)
             rec_e, rec_i = np.zeros(shape, np.int8), np.zeros(shape, np.int8)
-            present(self.weights_, st["v_e"], st["ge_e"], st["gi_e"], st["ref_e"], self.theta_,
-                    st["v_i"], st["ge_i"], st["ref_i"], st["post1"], st["post2"],
-                    st["last_pre"], ptr, idx, n_steps, n_present, st["t"], self._packed,
-                    self._table, learn, counts, rec_e, rec_i)
+            n_inh = present(self.weights_, st["v_e"], st["ge_e"], st["gi_e"], st["ref_e"],
+                            self.theta_, st["v_i"], st["ge_i"], st["ref_i"], st["post1"],
+                            st["post2"], st["last_pre"], ptr, idx, n_steps, n_present, st["t"],
+                            self._packed, self._table, learn, counts, rec_e, rec_i)
             st["t"] += n_steps
             if counts.sum() >= p.min_spikes or attempt == p.max_intensity_raises:
                 break
             intensity += 1.0
-        out = dict(counts=counts, intensity=intensity, attempts=attempt + 1)
+        if learn:
+            self._normalised = None
+        out = dict(counts=counts, intensity=intensity, attempts=attempt + 1,
+                   n_input=int(idx.shape[0]), n_exc=int(counts.sum()), n_inh=int(n_inh))
         if record:
-            inp = np.zeros((n_steps, 784), np.int8)
-            np.add.at(inp, (np.repeat(np.arange(n_present), np.diff(ptr)), idx), 1)
+            inp = events_to_dense(ptr, idx, 784, n_steps, np.int8)
             out.update(input=inp, exc=rec_e, inh=rec_i)
         return out
 
@@ -192,7 +249,7 @@ class DiehlCook:
 
     # ------------------------------------------------------------------ public API
     def fit(self, images, progress: bool = True, epochs: int = 1) -> DiehlCook:
-        """Train from scratch with STDP on ``images``, presented in order, ``epochs`` times.
+        """Train from the initial weights with STDP on ``images``, in order, ``epochs`` times.
 
         Parameters
         ----------
@@ -208,28 +265,69 @@ class DiehlCook:
 
         Notes
         -----
-        ``timing_`` includes the Numba compilation of the first call in a fresh environment
-        (afterwards the kernels load from the on-disk cache).
+        Starts from :meth:`init_weights` (random or the given ``weights``) and a fresh
+        network state; ``fit(x)`` equals ``init_weights()`` then ``partial_fit`` over ``x``
+        in any split. ``timing_`` includes the Numba compilation of the first call in a fresh
+        environment (afterwards the kernels load from the on-disk cache).
         """
         x = _check_images(images)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
         self.init_weights()
-        st = self._fresh_state()
-        n_pres = 0
         start, cpu = time.perf_counter(), time.process_time()
-        bar = tqdm(total=len(x) * epochs, disable=not progress, desc="STDP", unit="img")
-        for _ in range(epochs):
-            for pixels in x:
-                n_pres += self._present(st, pixels, True, self.rng)["attempts"]
-                bar.update()
-        bar.close()
-        normalize_columns(self.weights_, self.params.norm_total)  # as seen by the next image
+        self._learn(x, progress, epochs)
         sec, cpu = time.perf_counter() - start, time.process_time() - cpu
         n = len(x) * epochs
         self.timing_.update(fit_seconds=sec, fit_samples=n, fit_ms_per_sample=1000.0 * sec / n,
-                            fit_cpu_ms_per_sample=1000.0 * cpu / n, fit_presentations=n_pres)
+                            fit_cpu_ms_per_sample=1000.0 * cpu / n,
+                            fit_presentations=int(self.spike_counts_["attempts"].sum()))
         return self
+
+    def partial_fit(self, images, progress: bool = False) -> DiehlCook:
+        """Learn ``images`` (one image or a batch) with STDP, continuing where learning stopped.
+
+        The weights, thresholds and network state (membranes, traces) carry over from the
+        last :meth:`fit` / :meth:`partial_fit` (an unfitted network starts with
+        :meth:`init_weights`). Afterwards the weights are normalised, as the next image sees
+        them. ``spike_counts_`` reports the spikes of each image.
+
+        Parameters
+        ----------
+        images : (28, 28), (784,), (n, 28, 28) or (n, 784) array of pixels 0-255
+        progress : bool
+            Show a ``tqdm`` progress bar.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Edit ``weights_`` between calls by assigning a new array (it is then normalised
+        before the next image), not in place.
+        """
+        x = np.asarray(images)
+        x = _check_images(x[None] if x.ndim == 1 or x.shape == (28, 28) else x)
+        if not hasattr(self, "weights_"):
+            self.init_weights()
+        self._learn(x, progress)
+        return self
+
+    def _learn(self, x: np.ndarray, progress: bool, epochs: int = 1) -> None:
+        """STDP over ``x`` (``epochs`` passes) on the carried state; then normalise the weights
+        and fill ``spike_counts_``."""
+        if self._state is None:
+            self._state = self._fresh_state()
+        stats = np.zeros((4, len(x) * epochs), np.int64)
+        bar = tqdm(total=len(x) * epochs, disable=not progress, desc="STDP", unit="img")
+        for s in range(len(x) * epochs):
+            out = self._present(self._state, x[s % len(x)], True, self.rng)
+            stats[:, s] = out["n_input"], out["n_exc"], out["n_inh"], out["attempts"]
+            bar.update()
+        bar.close()
+        normalize_columns(self.weights_, self.params.norm_total)  # as seen by the next image
+        self._normalised = self.weights_
+        self.spike_counts_ = dict(zip(("input", "exc", "inh", "attempts"), stats, strict=True))
 
     def responses(self, images, progress: bool = False, rng=None) -> np.ndarray:
         """Spike counts of the frozen network (no STDP, fixed theta) during each presentation.
@@ -264,84 +362,6 @@ class DiehlCook:
                             run_cpu_ms_per_sample=1000.0 * cpu / len(x))
         return out
 
-    def assign_labels(self, images, labels, progress: bool = False, counts=None) -> DiehlCook:
-        """Label each neuron with its class of highest mean response ([code] get_new_assignments).
-
-        Parameters
-        ----------
-        images : (n, 28, 28) array, or None when ``counts`` is given
-        labels : (n,) int array of digits 0-9
-        counts : (n, N) array, optional
-            Precomputed :meth:`responses` (then ``images`` is not simulated).
-
-        Returns
-        -------
-        self
-        """
-        y = np.asarray(labels)
-        if counts is None:
-            counts = self.responses(images, progress=progress)
-        counts = np.asarray(counts, dtype=np.float64)
-        if y.ndim != 1 or len(y) != len(counts) or y.dtype.kind not in "ui" \
-                or y.min() < 0 or y.max() > 9:
-            raise ValueError(f"labels must be (n,) integers 0-9 matching {len(counts)} images, "
-                             f"got shape {y.shape}, dtype {y.dtype}")
-        rates = np.zeros((10, counts.shape[1]))
-        for c in range(10):
-            if np.any(y == c):
-                rates[c] = counts[y == c].mean(axis=0)
-        self.class_rates_ = rates
-        self.assignments_ = np.where(rates.max(axis=0) > 0, rates.argmax(axis=0), -1)
-        return self
-
-    def predict_counts(self, counts) -> np.ndarray:
-        """Classes from spike counts: argmax over classes of the mean count of their neurons.
-
-        Parameters
-        ----------
-        counts : (n, N) array
-            Spike counts, e.g. from :meth:`responses`.
-
-        Returns
-        -------
-        (n,) int64 array
-            Predicted digit 0-9 of each sample.
-        """
-        if not hasattr(self, "assignments_"):
-            raise RuntimeError("no labels assigned yet: call assign_labels() first")
-        counts = np.asarray(counts, dtype=np.float64)
-        score = np.full((len(counts), 10), -1.0)  # classes without neurons never win
-        for c in range(10):
-            sel = self.assignments_ == c
-            if sel.any():
-                score[:, c] = counts[:, sel].mean(axis=1)
-        return score.argmax(axis=1)
-
-    def predict(self, images, progress: bool = False) -> np.ndarray:
-        """Predicted digit of each image, shape ``(n,)``."""
-        return self.predict_counts(self.responses(images, progress=progress))
-
-    def evaluate(self, images, labels, progress: bool = False) -> float:
-        """Accuracy (fraction correct) on labelled images.
-
-        Parameters
-        ----------
-        images : (n, 28, 28) or (n, 784) array of pixels 0-255
-        labels : (n,) int array of digits 0-9
-        progress : bool
-            Show a ``tqdm`` progress bar.
-
-        Returns
-        -------
-        float
-            Fraction of the ``n`` images whose predicted digit equals the label.
-        """
-        y = np.asarray(labels)
-        pred = self.predict(images, progress=progress)
-        if y.shape != pred.shape:
-            raise ValueError(f"labels must have shape {pred.shape}, got {y.shape}")
-        return float(np.mean(pred == y))
-
     def run_sample(self, image, learn: bool = False) -> dict:
         """Present one image from a fresh state and record everything (for plots).
 
@@ -350,8 +370,9 @@ class DiehlCook:
         dict
             ``input`` (T, 784), ``exc`` (T, N), ``inh`` (T, N) int8 rasters over the
             presentation and the rest (T steps of ``dt``), ``counts`` (N,), the final
-            ``intensity`` and the number of ``attempts``. With ``learn`` the weights and
-            theta are updated as in training.
+            ``intensity``, the number of ``attempts``, and the spike totals of the last
+            presentation (the first ``t_present`` ms): ``n_input``, ``n_exc``, ``n_inh``.
+            With ``learn`` the weights and theta are updated as in training.
         """
         self._check_fitted()
         x = _check_images(np.asarray(image)[None], "image")

@@ -50,6 +50,7 @@ from snnlite.neurons.diehl_cook import (
     inhibitory_reset,
     theta_decay,
 )
+from snnlite.snn.events import pack_events  # the CSR input form :func:`present` reads
 
 __all__ = ["DiehlCookParams", "KernelConstants", "NetworkConstants", "pack_events", "present",
            "pre_trace_table"]
@@ -176,40 +177,6 @@ def pre_trace_table(dt: float, tau_pre: float, length: int = 4096) -> np.ndarray
     nothing a float64 weight can register.
     """
     return np.exp(-np.arange(length) * (dt / tau_pre))
-
-
-@njit
-def pack_events(ev_idx, ev_step, n_steps):
-    """Counting-sort input events by step into CSR form.
-
-    Parameters
-    ----------
-    ev_idx : (K,) int array
-        Input index of each event.
-    ev_step : (K,) int array
-        Step of each event, in ``[0, n_steps)``.
-    n_steps : int
-        Number of steps.
-
-    Returns
-    -------
-    ptr : (n_steps + 1,) int64 array
-        Events of step ``t`` are ``idx[ptr[t]:ptr[t+1]]``.
-    idx : (K,) int64 array
-        Input indices ordered by step (stable: original order within a step).
-    """
-    ptr = np.zeros(n_steps + 1, dtype=np.int64)
-    for e in range(ev_step.shape[0]):
-        ptr[ev_step[e] + 1] += 1
-    for t in range(n_steps):
-        ptr[t + 1] += ptr[t]
-    fill = ptr[:-1].copy()
-    idx = np.empty(ev_step.shape[0], dtype=np.int64)
-    for e in range(ev_step.shape[0]):
-        s = ev_step[e]
-        idx[fill[s]] = ev_idx[e]
-        fill[s] += 1
-    return ptr, idx
 
 
 # -- the steps of one presentation step, in order (each inlined into :func:`present`) -------
@@ -349,7 +316,8 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
         Inhibitory membrane (mV) and excitatory conductance.
     last_pre : (n_input,) int64 array
         Global step of each input's last spike (very negative: never).
-    ptr, idx : CSR input events from :func:`pack_events` (steps ``>= n_steps`` are ignored).
+    ptr, idx : CSR input events (:mod:`snnlite.snn.events`, for example from the encoder
+        :func:`~snnlite.snn.encoding.poisson_process_events`); steps ``>= n_steps`` are ignored.
     n_steps : int
         Steps to simulate.
     n_count : int
@@ -366,6 +334,11 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
         Incremented by the counted excitatory spikes.
     rec_e, rec_i : (n_steps, N) int8 arrays or (0, N)
         Spike rasters, written when they have ``n_steps`` rows.
+
+    Returns
+    -------
+    int
+        Inhibitory spikes of steps ``< n_count`` (all neurons).
     """
     ce, ci, cn = p.exc, p.inh, p.net
     d1, d2 = np.exp(-cn.dt / cn.tau_post1), np.exp(-cn.dt / cn.tau_post2)
@@ -374,6 +347,7 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
     s_e = np.zeros(n, dtype=np.bool_)
     s_i = np.zeros(n, dtype=np.bool_)
     n_ev_steps = ptr.shape[0] - 1
+    n_inh = 0
     for t in range(n_steps):
         tg = t0 + t
         if learn:
@@ -388,6 +362,9 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
                                learn, table, cn)
         if n_si > 0:
             _lateral_inhibition(gi_e, s_i, n_si, cn.w_ie)
+            if t < n_count:
+                n_inh += n_si
         if n_se + n_si > 0:
             _reset(s_e, v_e, ref_e, theta, s_i, v_i, ref_i, ce, ci, learn)
         _record_and_clear(t, s_e, s_i, rec, rec_e, rec_i, n_se + n_si > 0)
+    return n_inh

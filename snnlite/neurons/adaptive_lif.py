@@ -19,6 +19,12 @@ The channels are the axis ``channel_axis`` of the per-sample population shape: 0
 :class:`~snnlite.snn.SpikingNetwork` (``(C, H, W)``; for a dense ``(F,)`` layer every neuron of
 a sample shares one threshold), -1 in the channels-last arrays of
 :mod:`snnlite.learn.conv_stdp_net`, whose loops call the same kernel.
+
+The model is trainable by BPTT (:class:`snnlite.learn.bptt.Spiking`): the same kernel runs
+the forward pass with a surrogate code, and :func:`adaptive_lif_surrogate_backward`
+differentiates the threshold adaptation too (a spike raises its position's threshold; the
+gradient flows back through that rise and its decay), so smooth-spike gradients equal finite
+differences.
 """
 
 from __future__ import annotations
@@ -27,32 +33,37 @@ import numpy as np
 
 from snnlite._jit import njit
 from snnlite.neurons.base import (
+    SUBTRACT,
     Neuron,
     check_dtype,
     check_float,
     n_neurons,
+    reset_potential,
     scan_buffers,
 )
+from snnlite.neurons.surrogate import HEAVISIDE, Surrogate, pseudo_derivative, spike_value
 
-__all__ = ["AdaptiveLIF", "adaptive_lif_kernel", "adaptive_lif_step"]
+__all__ = ["AdaptiveLIF", "adaptive_lif_kernel", "adaptive_lif_step",
+           "adaptive_lif_surrogate_backward"]
 
 _RATE_CHUNK = 256  # steps simulated per kernel call by ``rate``
 
 
 @njit(inline="always")
-def adaptive_lif_step(v, i, alpha, th):
+def adaptive_lif_step(v, i, alpha, th, kind=HEAVISIDE, param=0.0):
     """One neuron, one step: ``(v_pre, v, s)`` (C2, C3, soft reset) against threshold ``th``.
 
-    ``v_pre`` is the potential before the reset, ``v`` after it, ``s`` the spike (0 or 1).
+    ``v_pre`` is the potential before the reset, ``v`` after it, ``s`` the spike (1.0 or 0.0;
+    the smooth sigmoid's value for the surrogate code ``kind`` ``SIGMOID``, gradient checks).
     """
     v_pre = alpha * v + i  # C2
-    if v_pre >= th:  # C3
-        return v_pre, v_pre - th, 1  # soft reset
-    return v_pre, v_pre, 0
+    s = spike_value(kind, param, v_pre, th)  # C3: S = Theta(V - th)
+    return v_pre, reset_potential(v_pre, s, th, SUBTRACT), s  # soft reset
 
 
 @njit
-def adaptive_lif_kernel(current, v, a, alpha, theta0, adapt, beta, spikes, trace, trace_pre):
+def adaptive_lif_kernel(current, v, a, alpha, theta0, adapt, beta, kind, param, spikes, trace,
+                        trace_pre, thresholds):
     """Advance the population over ``T`` steps (module docstring), in place.
 
     Neuron ``n = (g * C + o) * inner + q`` is channel ``o`` of position ``(g, q)``: ``g`` runs
@@ -68,22 +79,31 @@ def adaptive_lif_kernel(current, v, a, alpha, theta0, adapt, beta, spikes, trace
         Threshold adaptation of every position; updated in place. ``C = N // a.size``.
     alpha, theta0, adapt, beta : float scalars (dtype of ``v``)
         Decay (C2), base threshold, rise per spike and decay per step of the adaptation.
-    spikes : (T, N) int8 array
-        Output; every entry is written (0 or 1).
+    kind, param : int, float
+        Surrogate code and parameter of the spike (:func:`adaptive_lif_step`): the scan
+        passes ``HEAVISIDE``.
+    spikes : (T, N) int8 or float array
+        Output; every entry is written (0 or 1; smooth values for the sigmoid code).
     trace, trace_pre : (T, N) float arrays or (0, N) arrays
         Potential after / before the reset at each step; zero rows means "not recorded".
+    thresholds : (T, G, inner) float array or (0, G, inner)
+        The threshold ``th`` of each step and position (for BPTT); zero rows: not recorded.
     """
     n_outer, inner = a.shape
     n_ch = v.shape[0] // max(a.size, 1)
     record, record_pre = trace.shape[0] > 0, trace_pre.shape[0] > 0
+    record_th = thresholds.shape[0] > 0
     for t in range(current.shape[0]):
         for g in range(n_outer):
             for q in range(inner):
                 th = theta0 * (1.0 + a[g, q])
-                fired = 0
+                if record_th:
+                    thresholds[t, g, q] = th
+                fired = 0.0
                 for o in range(n_ch):
                     n = (g * n_ch + o) * inner + q
-                    v_pre, v[n], s = adaptive_lif_step(v[n], current[t, n], alpha, th)
+                    v_pre, v[n], s = adaptive_lif_step(v[n], current[t, n], alpha, th, kind,
+                                                       param)
                     spikes[t, n] = s
                     fired += s
                     if record:
@@ -91,6 +111,61 @@ def adaptive_lif_kernel(current, v, a, alpha, theta0, adapt, beta, spikes, trace
                     if record_pre:
                         trace_pre[t, n] = v_pre
                 a[g, q] = beta * a[g, q] + adapt * fired
+
+
+@njit
+def adaptive_lif_surrogate_backward(grad_s, u, spikes, thresholds, alpha, theta0, adapt, beta,
+                                    kind, param, detach, grad_i):
+    """Reverse-time scan of BPTT through :class:`AdaptiveLIF`: ``dL/dI`` from ``dL/ds`` (C4).
+
+    The threshold adaptation is differentiated (a spike raises the threshold of every channel
+    at its position; the gradient flows back through that). Per step ``t`` and position, with
+    ``u`` the potential before the reset, ``th`` the step's threshold, ``s' = dS/du`` the
+    surrogate at ``u - th`` (so ``dS/dth = -s'``), and ``g_v``, ``g_a`` the gradients reaching
+    ``v[t]`` and ``a[t]`` from step ``t + 1``::
+
+        G_s      = dL/ds + adapt * g_a - th * g_v      (s feeds the reset and the adaptation)
+        g_u      = G_s * s' + g_v  = dL/dI[t];   g_v[t-1] = alpha * g_u
+        g_th     = sum over the channels of (-G_s * s' - s * g_v)
+        g_a[t-1] = beta * g_a + theta0 * g_th          (th = theta0 (1 + a[t-1]))
+
+    ``detach`` drops the reset's dependence on the spike (the ``- th * g_v`` term).
+
+    Parameters
+    ----------
+    grad_s, u, spikes : (T, N) float arrays
+        Gradient with respect to the spikes; potentials before the reset and spikes of the
+        forward pass.
+    thresholds : (T, G, inner) float array
+        Thresholds of the forward pass (its layout gives the positions, as in the kernel).
+    alpha, theta0, adapt, beta, kind, param
+        The model's parameters and the surrogate's code and parameter.
+    detach : bool
+        Drop the reset's dependence on the spike.
+    grad_i : (T, N) float array
+        Output: gradient with respect to the input current.
+    """
+    T, N = u.shape
+    n_outer, inner = thresholds.shape[1], thresholds.shape[2]
+    n_ch = N // max(n_outer * inner, 1)
+    g_v = np.zeros(N, u.dtype)
+    g_a = np.zeros((n_outer, inner), u.dtype)
+    for k in range(T):
+        t = T - 1 - k
+        for g in range(n_outer):
+            for q in range(inner):
+                th = thresholds[t, g, q]
+                g_th = 0.0
+                for o in range(n_ch):
+                    n = (g * n_ch + o) * inner + q
+                    ds = pseudo_derivative(kind, param, u[t, n], th)  # C4
+                    reset = 0.0 if detach else th * g_v[n]
+                    g_spike = grad_s[t, n] + adapt * g_a[g, q] - reset
+                    g_u = g_spike * ds + g_v[n]
+                    g_th -= g_spike * ds + spikes[t, n] * g_v[n]
+                    grad_i[t, n] = g_u
+                    g_v[n] = alpha * g_u  # through the leak
+                g_a[g, q] = beta * g_a[g, q] + theta0 * g_th
 
 
 class AdaptiveLIF(Neuron):
@@ -117,7 +192,7 @@ class AdaptiveLIF(Neuron):
     Notes
     -----
     State: ``{"v": (N,) float, "a": (G, inner) float}`` (see :func:`adaptive_lif_kernel`).
-    Spikes are ``int8`` in {0, 1}.
+    Spikes are ``int8`` in {0, 1}. Trainable by BPTT (module docstring).
 
     Examples
     --------
@@ -190,11 +265,70 @@ class AdaptiveLIF(Neuron):
         spikes : (T, N) int8 array in {0, 1}
         """
         current, spikes, trace, trace_pre = scan_buffers(current, state, trace, "v", trace_pre)
-        v = state["v"]
+        v, a = state["v"], state["a"]
         dt = v.dtype.type
-        adaptive_lif_kernel(current, v, state["a"], dt(self.alpha), dt(self.threshold),
-                            dt(self.adapt), dt(self.beta), spikes, trace, trace_pre)
+        adaptive_lif_kernel(current, v, a, dt(self.alpha), dt(self.threshold), dt(self.adapt),
+                            dt(self.beta), HEAVISIDE, 0.0, spikes, trace, trace_pre,
+                            np.empty((0, *a.shape), v.dtype))
         return spikes
+
+    trainable = True
+
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate, batch: int = 1,
+                          shape=None) -> tuple[np.ndarray, dict]:
+        """BPTT forward pass from a fresh state (contract, :mod:`snnlite.neurons.base`).
+
+        Parameters
+        ----------
+        current : (T, N) float array
+            Input current; its dtype is the dtype of the pass.
+        surrogate : Surrogate
+            Only the smooth ``Sigmoid`` changes the forward spike.
+        batch, shape : int, tuple of int
+            The population's layout, as in :meth:`init_state` (``N = batch * prod(shape)``):
+            it says which neurons share a threshold. Required.
+
+        Returns
+        -------
+        spikes : (T, N) float array
+        tape : dict
+            ``{"v_pre", "spikes": (T, N), "thresholds": (T, G, inner)}`` for
+            :meth:`surrogate_backward`.
+
+        Raises
+        ------
+        ValueError
+            If ``shape`` is missing or does not hold ``N`` neurons per ``batch``.
+        """
+        if shape is None:
+            raise ValueError("AdaptiveLIF's BPTT pass needs the population layout (batch, "
+                             "shape): its channels share a threshold")
+        state = self.init_state(batch, shape, current.dtype)
+        v, a = state["v"], state["a"]
+        if v.size != current.shape[1]:
+            raise ValueError(f"current has {current.shape[1]} neurons, the layout {batch} x "
+                             f"{tuple(np.atleast_1d(shape))} has {v.size}")
+        dt = current.dtype.type
+        spikes, v_pre = np.empty_like(current), np.empty_like(current)
+        thresholds = np.empty((current.shape[0], *a.shape), current.dtype)
+        adaptive_lif_kernel(current, v, a, dt(self.alpha), dt(self.threshold), dt(self.adapt),
+                            dt(self.beta), surrogate.kind, surrogate.param, spikes,
+                            np.empty((0, v.size), v.dtype), v_pre, thresholds)
+        return spikes, {"v_pre": v_pre, "spikes": spikes, "thresholds": thresholds}
+
+    def surrogate_backward(self, grad_spikes: np.ndarray, tape: dict, surrogate: Surrogate,
+                           detach_reset: bool = False) -> np.ndarray:
+        """``dL/dI`` ``(T, N)`` from ``dL/ds`` (:func:`adaptive_lif_surrogate_backward`).
+
+        The threshold adaptation is differentiated, not treated as a constant.
+        """
+        u = tape["v_pre"]
+        grad_i, dt = np.empty_like(u), u.dtype.type
+        adaptive_lif_surrogate_backward(grad_spikes, u, tape["spikes"], tape["thresholds"],
+                                        dt(self.alpha), dt(self.threshold), dt(self.adapt),
+                                        dt(self.beta), surrogate.kind, surrogate.param,
+                                        bool(detach_reset), grad_i)
+        return grad_i
 
     def rate(self, current, n_steps: int = 4096) -> np.ndarray:
         """Long-run spikes per step of a neuron alone at its position, constant current ``I``.

@@ -48,11 +48,13 @@ A neuron model is one file in :mod:`snnlite.neurons` holding, in this order:
        The ANN quantity the neuron approximates: the long-run spikes per step for a constant
        input current per step. Property tests compare simulated counts against it.
 
-4. **For trainable models** (``trainable = True``: IF, LIF, QFFS), the surrogate-gradient
-   pair that :class:`snnlite.learn.bptt.Spiking` calls, next to the forward pass:
+4. **For trainable models** (``trainable = True``: IF, LIF, QFFS, AdaptiveLIF), the
+   surrogate-gradient pair that :class:`snnlite.learn.bptt.Spiking` calls, next to the
+   forward pass:
 
-   ``surrogate_forward(current, surrogate) -> (spikes, tape)``
-       From a fresh state (``init_state``), run the step function over ``current``
+   ``surrogate_forward(current, surrogate, batch=1, shape=None) -> (spikes, tape)``
+       From a fresh state (``init_state(batch, shape)``: the population's layout, which
+       models whose neurons interact need), run the step function over ``current``
        ``(T, N)`` with the surrogate's code (:mod:`snnlite.neurons.surrogate`): the step
        spike for every surrogate but the smooth ``Sigmoid``. Returns the spikes as floats
        ``(T, N)`` (identical to ``scan``'s for a non-smooth surrogate) and a ``tape`` dict

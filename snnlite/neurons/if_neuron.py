@@ -190,8 +190,8 @@ class IF(Neuron):
 
     trainable = True
 
-    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate
-                          ) -> tuple[np.ndarray, dict]:
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate, batch: int = 1,
+                          shape=None) -> tuple[np.ndarray, dict]:
         """BPTT forward pass from a fresh state (contract, :mod:`snnlite.neurons.base`).
 
         Parameters
@@ -200,6 +200,8 @@ class IF(Neuron):
             Input current; its dtype is the dtype of the pass.
         surrogate : Surrogate
             Only the smooth ``Sigmoid`` changes the forward spike.
+        batch, shape : int, tuple of int, optional
+            The population's layout (ignored: these neurons do not interact).
 
         Returns
         -------

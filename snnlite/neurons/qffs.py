@@ -281,8 +281,8 @@ class QFFS(Neuron):
     def _z_max(self) -> int:
         return _NO_CAP if self.z_max is None else self.z_max
 
-    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate
-                          ) -> tuple[np.ndarray, dict]:
+    def surrogate_forward(self, current: np.ndarray, surrogate: Surrogate, batch: int = 1,
+                          shape=None) -> tuple[np.ndarray, dict]:
         """BPTT forward pass from a fresh state (pre-charge, ``Z = 0``; see the contract).
 
         Parameters
@@ -291,6 +291,8 @@ class QFFS(Neuron):
             Input current; its dtype is the dtype of the pass.
         surrogate : Surrogate
             Only the smooth ``Sigmoid`` changes the forward spikes (both signs).
+        batch, shape : int, tuple of int, optional
+            The population's layout (ignored: these neurons do not interact).
 
         Returns
         -------

@@ -9,6 +9,7 @@ from .encoding import (
     get_encoder,
     latency,
     poisson,
+    poisson_process,
     regular,
 )
 from .layer import Layer
@@ -23,5 +24,5 @@ __all__ = [
     "ENCODERS", "ConstantInput", "CountReadout", "EventMaxPool", "Layer", "LeakyReadout",
     "Readout", "Reshape", "Residual", "SimulationResult", "SpikeCounts", "SpikingLayer",
     "SpikingNetwork", "StochMaxReadout", "analog", "bernoulli", "get_encoder", "latency",
-    "poisson", "regular", "split_bias",
+    "poisson", "poisson_process", "regular", "split_bias",
 ]

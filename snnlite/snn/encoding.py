@@ -5,17 +5,20 @@ time-first sequence ``(T, B, ...)``; :data:`ENCODERS` lists them by name and
 :func:`get_encoder` looks one up (what ``SpikingNetwork.run(encoder=...)`` and the BPTT
 :class:`~snnlite.learn.time_axis.Encoder` use):
 
-========== ============================================= =================================
-encoder    step ``t`` (``t = 0 .. T-1``)                  output
-========== ============================================= =================================
-analog     ``x`` while ``t < t_in``, then 0               :class:`ConstantInput` (lazy)
-poisson    ``sign(x) * 1[u < |x|]``, ``u ~ U[0, 1)``      int8 in {-1, 0, 1}
-bernoulli  the same function as ``poisson``
-regular    ``sign(x) (floor((t+1) r) - floor(t r))``,     int8 in {-1, 0, 1}
-           ``r = |x|``
-latency    one spike ``sign(x)`` at                       int8 in {-1, 0, 1}
-           ``round((1 - |x|) (T - 1))``
-========== ============================================= =================================
+=============== ============================================ ==============================
+encoder         step ``t`` (``t = 0 .. T-1``)                 output
+=============== ============================================ ==============================
+analog          ``x`` while ``t < t_in``, then 0              :class:`ConstantInput` (lazy)
+poisson         ``sign(x) * 1[u < |x|]``, ``u ~ U[0, 1)``     int8 in {-1, 0, 1}
+bernoulli       the same function as ``poisson``
+regular         ``sign(x) (floor((t+1) r) - floor(t r))``,    int8 in {-1, 0, 1}
+                ``r = |x|``
+latency         one spike ``sign(x)`` at                      int8 in {-1, 0, 1}
+                ``round((1 - |x|) (T - 1))``
+poisson_process ``Poisson(|x| T)`` spikes per input, at       float32 counts with the sign
+                uniform steps (several may share a step);     of ``x``
+                :func:`poisson_process_events`: as events
+=============== ============================================ ==============================
 
 Analog (current) input removes rate-coding noise (spec §3.4); Poisson/Bernoulli rate coding is
 Panda et al.'s input (§4.1).
@@ -23,9 +26,10 @@ Panda et al.'s input (§4.1).
 Input rules, the same for every encoder: ``x`` is real-valued and finite, with a batch axis.
 The spike encoders read ``x`` as signed rates in ``[-1, 1]`` (a negative input gives -1
 spikes; ``signed=False`` demands ``x >= 0`` and gives {0, 1}); values outside raise instead of
-being clipped. Integer arrays are accepted only with values in {-1, 0, 1}: an integer array
-with larger values is almost always an unscaled image (uint8 0-255), which would saturate every
-encoder, so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
+being clipped (``poisson_process`` reads ``x`` as signed rates, unbounded). Integer
+arrays are accepted only with values in {-1, 0, 1}: an integer array with larger values is
+almost always an unscaled image (uint8 0-255), which would saturate every encoder,
+so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
 
 Adding an encoder: write ``f(x, T, *, rng=None, ...)`` here (validate ``x`` with
 :func:`check_input`) and add it to :data:`ENCODERS`.
@@ -40,10 +44,12 @@ import numpy as np
 
 from snnlite.nn.init import as_rng
 from snnlite.snn.constant_input import ConstantInput
+from snnlite.snn.events import events_to_dense, pack_events, poisson_process_draws
 from snnlite.snn.fast_bernoulli import bernoulli_spikes
 
-__all__ = ["ENCODERS", "ConstantInput", "analog", "bernoulli", "check_input", "check_int",
-           "check_steps", "get_encoder", "latency", "poisson", "regular"]
+__all__ = ["ENCODERS", "RATE_CODES", "ConstantInput", "analog", "bernoulli", "check_input",
+           "check_int", "check_steps", "get_encoder", "latency", "poisson", "poisson_process",
+           "poisson_process_events", "regular"]
 
 
 def check_int(value, name: str, minimum: int = 1) -> int:
@@ -316,9 +322,94 @@ def latency(x, T: int, *, rng=None, signed: bool = True, threshold: float = 0.0)
     return out.reshape((T, *x.shape))
 
 
+def poisson_process_events(x, T: int, *, rng=None, signed: bool = True,
+                           duration: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`poisson_process` as CSR events ``(ptr, idx)``: the form event-driven loops read.
+
+    ``idx[ptr[t]:ptr[t+1]]`` are the flat indices (into ``x.ravel()``, sample-major) of the
+    inputs spiking at step ``t``, once per spike (:mod:`snnlite.snn.events`); an event's sign
+    is ``sign(x[idx])``. Same arguments, same random draws and the same spikes as
+    :func:`poisson_process`, without the dense ``(T, B, ...)`` array; the Diehl & Cook
+    network feeds it to its loop.
+
+    Returns
+    -------
+    ptr : (T + 1,) int64 array
+    idx : (K,) int64 array
+    """
+    T = check_steps(T)
+    x = check_input(x).astype(np.float64, copy=False)
+    if not signed and x.size and x.min() < 0:
+        raise ValueError(f"x has negative values (min {x.min()}); use signed=True or "
+                         f"non-negative rates")
+    if duration is None:
+        duration = T
+    elif isinstance(duration, bool) or not isinstance(duration, numbers.Real) \
+            or not np.isfinite(duration) or duration <= 0:
+        raise ValueError(f"duration must be a finite number > 0, got {duration!r}")
+    ev_idx, ev_step = poisson_process_draws(np.abs(x) * duration, T, as_rng(rng))
+    return pack_events(ev_idx, ev_step, T)
+
+
+def poisson_process(x, T: int, *, rng=None, signed: bool = True,
+                    duration: float | None = None, dtype=np.float32) -> np.ndarray:
+    """Poisson-process coding: ``Poisson(|x| * duration)`` spikes per input at uniform steps.
+
+    Each input draws its number of spikes over the window, then a uniform step for each
+    spike (:func:`~snnlite.snn.events.poisson_process_draws`); unlike :func:`poisson` an
+    input may spike several times in one step, and the cost follows the spikes. This is the
+    input of Diehl & Cook (2015) (:mod:`snnlite.learn.diehl_cook`).
+
+    Parameters
+    ----------
+    x : (B, ...) array_like
+        Firing rates (float): expected spikes per unit of time; a negative rate gives -1
+        spikes (``signed=False``: rates ``>= 0`` only). Not bounded by 1.
+    T : int
+        Number of steps, ``>= 1``.
+    rng : Generator, int or None
+        Random source (same seed, same spikes).
+    signed : bool, default True
+        Give spikes the sign of ``x``.
+    duration : float, optional
+        Length of the ``T``-step window in the time unit of ``x``; default ``T`` (``x`` is
+        then the expected spikes per step). Diehl & Cook: ``x`` in Hz, ``duration`` in s.
+    dtype : data-type, default float32
+        Of the result. Counts above 1 are not spikes in {-1, 0, 1}: as an integer array the
+        network's input check would take them for an unscaled image, so they are floats.
+
+    Returns
+    -------
+    (T, B, ...) array of (signed) spike counts per step.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``T < 1``, ``x`` breaks the input rules (module docstring) or is negative when
+        unsigned, or ``duration`` is not a finite number > 0.
+
+    Examples
+    --------
+    >>> s = poisson_process(np.full((1, 1000), 0.5), T=20, rng=0)
+    >>> s.shape, s.dtype, bool(abs(s.sum(axis=0).mean() - 10.0) < 0.5)
+    ((20, 1, 1000), dtype('float32'), True)
+    """
+    x = np.asarray(x)
+    ptr, idx = poisson_process_events(x, T, rng=rng, signed=signed, duration=duration)
+    counts = events_to_dense(ptr, idx, x.size, dtype=dtype)
+    if signed:
+        counts *= np.sign(check_input(x)).astype(dtype).reshape(-1)
+    return counts.reshape((len(ptr) - 1, *x.shape))
+
+
+#: The encoders whose spike count over ``T`` steps follows ``x`` (about ``T x``): rate codes
+#: (``latency`` codes ``x`` in the spike time instead).
+RATE_CODES = ("analog", "poisson", "bernoulli", "regular", "poisson_process")
+
 #: Every encoder by name; each is called as ``encoder(x, T, rng=rng, **options)``.
 ENCODERS: dict[str, Callable] = {"analog": analog, "poisson": poisson, "bernoulli": bernoulli,
-                                 "regular": regular, "latency": latency}
+                                 "regular": regular, "latency": latency,
+                                 "poisson_process": poisson_process}
 
 
 def get_encoder(encoder: str | Callable) -> Callable:

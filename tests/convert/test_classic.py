@@ -111,6 +111,8 @@ def test_threshold_balancing_layer_by_layer():
     a = ThresholdBalancing(T=30, chunk=30, batch_size=64, encoder=encoder).fit(model, x)
     b = ThresholdBalancing(T=30, chunk=30, batch_size=16, encoder=encoder).fit(model, x)
     np.testing.assert_allclose(a.thresholds_, b.thresholds_, rtol=1e-6)
+    by_name = ThresholdBalancing(T=30, chunk=30, encoder="regular").fit(model, x)  # registry
+    np.testing.assert_array_equal(by_name.thresholds_, b.thresholds_)
     stage = a.stages_[0]
     spikes = regular(x, 30).astype(np.float64)
     direct = max(stage.synapse.forward(s).max() for s in spikes)

@@ -12,6 +12,7 @@ from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
 from snnlite.neurons import LIF
 from snnlite.neurons.surrogate import Sigmoid
 from snnlite.nn.backres import BackRes
+from snnlite.snn.encoding import poisson_process, regular
 
 F64 = np.float64
 
@@ -35,6 +36,19 @@ def test_structure_and_ann_untouched():
     assert agd[1].weight is not ann[0].weight
     np.testing.assert_array_equal(agd[1].weight.data, ann[0].weight.data)
     assert len(agd.parameters()) == len(ann.parameters())  # BackRes weights listed once
+
+
+def test_any_rate_code_of_the_registry():
+    ann, x = _ann(), np.random.default_rng(0).uniform(0, 1, (2, 1, 4, 4))
+    agd = to_agd(ann, T=4, encoder="regular")
+    assert type(agd[0]).__name__ == "Encoder" and agd[1].input_grad is False
+    np.testing.assert_array_equal(agd[0](x), regular(x, 4).reshape(8, 1, 4, 4))
+    process = to_agd(ann, T=4, encoder="poisson_process", rng=3)
+    np.testing.assert_array_equal(process[0](x), poisson_process(x, 4, rng=3).reshape(8, 1, 4, 4))
+    fixed = to_agd(ann, T=4, encoder=lambda x, T, rng=None: np.ones((T, *np.shape(x))))
+    assert fixed[0](x).shape == (8, 1, 4, 4) and fixed[0](x).min() == 1.0
+    with pytest.raises(ValueError, match="one of"):
+        to_agd(ann, 4, encoder="gauss")
 
 
 def test_hybrid_structure():

@@ -8,7 +8,7 @@ from gradcheck import gradcheck
 from snnlite import nn
 from snnlite.learn.bptt import Spiking
 from snnlite.learn.time_axis import PoissonEncoder, Repeat, SumOverTime
-from snnlite.neurons import IF, LIF, QFFS
+from snnlite.neurons import IF, LIF, QFFS, AdaptiveLIF
 from snnlite.neurons.surrogate import ArcTan, FastSigmoid, Sigmoid, Triangle
 
 F64 = np.float64
@@ -89,6 +89,26 @@ def test_smooth_qffs_bptt_equals_finite_differences(neuron, build):
     assert (tape["z_pre"] > 0).any()  # the negative spike's gate was open somewhere
     if neuron.z_max is not None and build is _dense:
         assert (tape["z_pre"] >= neuron.z_max).any()  # and the cap closed the positive one
+
+
+@pytest.mark.parametrize("build", [_dense, _conv])
+@pytest.mark.parametrize("adapt", [0.0, 0.6])
+def test_smooth_adaptive_lif_bptt_equals_finite_differences(adapt, build):
+    """The shared, adapting threshold is differentiated: with adapt > 0 a spike's effect on
+    the other channels' thresholds (and later steps) is in the gradient."""
+    neuron = AdaptiveLIF(alpha=0.8, threshold=0.7, adapt=adapt, beta=0.6)
+    model = build(6, neuron, Sigmoid(3.0), 3)
+    x = np.random.default_rng(2).uniform(-0.5, 1.5, (2, 4) if build is _dense else (2, 1, 4, 4))
+    gradcheck(model, x, rtol=1e-5, atol=1e-8)
+    thresholds = model[2]._tape["thresholds"]
+    assert (thresholds > 0.7 * 1.05).any() == (adapt > 0)  # the threshold did adapt
+
+
+def test_adaptive_lif_needs_its_layout():
+    with pytest.raises(ValueError, match="layout"):
+        AdaptiveLIF().surrogate_forward(np.zeros((3, 4)), Sigmoid())
+    with pytest.raises(ValueError, match="neurons"):
+        AdaptiveLIF().surrogate_forward(np.zeros((3, 4)), Sigmoid(), 2, (3,))
 
 
 def test_qffs_bptt_signed_spikes_and_training_step():

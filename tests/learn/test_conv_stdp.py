@@ -17,6 +17,7 @@ from snnlite.learn.conv_stdp_net import (
 )
 from snnlite.learn.conv_stdp_stats import ActivityStats, energy_efficiency
 from snnlite.neurons import LIF
+from snnlite.snn.encoding import poisson
 
 
 def c5(dt, eta, tau, offset):
@@ -240,6 +241,16 @@ def test_energy_efficiency_by_hand():
     # ANN: 100 MACs * 3.2 pJ = 320 pJ; SNN: 320 SOPs/sample * 0.1 pJ = 32 pJ; clf 32 pJ
     assert ee["ee_spiking"] == pytest.approx(10.0)
     assert ee["ee_whole"] == pytest.approx((320 + 32) / (32 + 32))
+
+
+def test_encode_is_the_registry_poisson_encoder_and_rejects_unscaled_images():
+    net = _tiny_net(T=8)
+    x = _images(3)
+    expected = poisson(np.asarray(x, np.float32).reshape(3, *net.in_shape), 8, rng=4,
+                       signed=False)
+    np.testing.assert_array_equal(net.encode(x, rng=4), expected)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        net.encode((x * 255).astype(np.uint8), rng=4)
 
 
 def test_invalid_arguments_are_rejected():

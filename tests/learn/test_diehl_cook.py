@@ -143,6 +143,28 @@ def test_pack_events_orders_by_step():
     np.testing.assert_array_equal(idx, [1, 2, 5, 7])
 
 
+def test_input_events_make_the_previous_draws(digits):
+    """The encoder "poisson_process" (event form) draws exactly what DiehlCook drew before it
+    moved to the registry: the old code path, inlined (CHANGELOG's seeded results rely on it)."""
+    x, _ = digits
+    net = DiehlCook(4, rng=0)
+    p = net.params
+    n_present = p.steps(p.t_present)
+    for intensity in (2.0, 5.0):
+        pixels = x[3].reshape(784).astype(np.float64)
+        old_rng, new_rng = np.random.default_rng(9), np.random.default_rng(9)
+        lam = pixels * (intensity / p.rate_divisor) * (n_present * p.dt / 1000.0)
+        n_spk = old_rng.poisson(lam)
+        ev_idx = np.repeat(np.arange(784, dtype=np.int64), n_spk)
+        ev_step = old_rng.integers(0, n_present, size=ev_idx.shape[0], dtype=np.int64)
+        ptr_old, idx_old = pack_events(ev_idx, ev_step, n_present)
+        ptr, idx = net._events(pixels, intensity, new_rng)
+        np.testing.assert_array_equal(ptr, ptr_old)
+        np.testing.assert_array_equal(idx, idx_old)
+        assert old_rng.random() == new_rng.random()  # and no draw more or less
+        assert idx.size > 100
+
+
 def test_inhibition_makes_few_neurons_fire(digits):
     x, _ = digits
     res = {}
@@ -204,6 +226,77 @@ def test_fit_normalises_and_is_deterministic(digits):
     assert np.all(a.theta_ >= 20.0 * (1 - 0.5 / 1e7) ** 8000) and a.theta_.max() > 20.0
     assert a.weights_.flags.c_contiguous and a.weights_.shape == (784, 12)
     assert a.timing_["fit_samples"] == 6 and a.timing_["fit_presentations"] >= 6
+
+
+def test_partial_fit_in_any_split_equals_fit(digits):
+    """Learning one image at a time (state, theta and the normalisation carried over) gives
+    bit for bit the weights of one fit() over the same images."""
+    x, _ = digits
+    whole = DiehlCook(12, rng=5).fit(x[:5], progress=False)
+    parts = DiehlCook(12, rng=5).fit(x[:2], progress=False)
+    parts.partial_fit(x[2]).partial_fit(x[3:5].reshape(2, 784))
+    np.testing.assert_array_equal(parts.weights_, whole.weights_)
+    np.testing.assert_array_equal(parts.theta_, whole.theta_)
+    np.testing.assert_array_equal(parts.spike_counts_["exc"], whole.spike_counts_["exc"][3:])
+    fresh = DiehlCook(12, rng=5)
+    for image in x[:5]:  # an unfitted network starts with init_weights()
+        fresh.partial_fit(image)
+    np.testing.assert_array_equal(fresh.weights_, whole.weights_)
+    np.testing.assert_allclose(fresh.weights_.sum(axis=0), 78.0, rtol=1e-12)
+
+
+def test_start_from_given_weights(digits):
+    x, _ = digits
+    w0 = np.random.default_rng(0).uniform(0.0, 0.3, (784, 10))
+    theta0 = np.linspace(20.0, 21.0, 10)
+    net = DiehlCook(weights=w0, theta=theta0, rng=2)
+    assert net.n_neurons == 10
+    net.partial_fit(x[0])
+    assert not np.array_equal(net.weights_, w0) and net.theta_.min() >= 20.0 * (1 - 1e-4)
+    ref = DiehlCook(10, rng=2)  # the same start set by hand (no draw for weights): same learning
+    ref.weights_, ref.theta_ = w0.copy(), theta0.copy()
+    ref._present(ref._fresh_state(), x[0].reshape(784).astype(float), True, ref.rng)
+    normalize = ref.weights_ * (78.0 / ref.weights_.sum(axis=0))
+    np.testing.assert_allclose(net.weights_, normalize, rtol=1e-12)
+    np.testing.assert_array_equal(net.theta_, ref.theta_)
+    again = DiehlCook(weights=w0, theta=theta0, rng=2).fit(x[:1], progress=False)  # from w0 too
+    np.testing.assert_allclose(again.weights_, normalize, rtol=1e-12)
+    assert np.array_equal(w0, np.random.default_rng(0).uniform(0.0, 0.3, (784, 10)))  # a copy
+    with pytest.raises(ValueError, match=r"weights must be .*\(784, 10\)"):
+        DiehlCook(10, weights=w0[:, :5])
+    with pytest.raises(ValueError, match="non-negative"):
+        DiehlCook(weights=-w0)
+    with pytest.raises(ValueError, match="theta"):
+        DiehlCook(weights=w0, theta=theta0[:3])
+
+
+def test_spike_counts_of_every_population(digits):
+    x, _ = digits
+    net = DiehlCook(10, rng=0).init_weights()
+    out = net.run_sample(x[0])
+    n_present = net.params.steps(net.params.t_present)
+    assert out["n_input"] == out["input"].sum() > 100
+    assert out["n_exc"] == out["exc"][:n_present].sum() == out["counts"].sum() >= 5
+    assert out["n_inh"] == out["inh"][:n_present].sum() > 0
+    net.partial_fit(x[:3])
+    counts = net.spike_counts_
+    assert all(counts[k].shape == (3,) for k in ("input", "exc", "inh", "attempts"))
+    assert (counts["exc"] >= 5).all() and (counts["inh"] > 0).all()
+    assert (counts["input"] > 100).all() and (counts["attempts"] >= 1).all()
+
+
+@pytest.mark.parametrize("scale", [1 / 255, 1 / 255 / 255])
+def test_images_in_zero_one_scale_raise(digits, scale):
+    x, y = digits
+    net = DiehlCook(4, rng=0)
+    wrong = x[:3] * scale  # 0-1 floats (or binarised) where pixels 0-255 are expected
+    for call in (lambda: net.fit(wrong, progress=False), lambda: net.partial_fit(wrong[0]),
+                 lambda: net.init_weights().run_sample(wrong[0]),
+                 lambda: net.responses(wrong), lambda: net.evaluate(wrong, y[:3])):
+        with pytest.raises(ValueError, match=r"\[0, 1\].*images \* 255"):
+            call()
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        net.fit((x[:3] > 128).astype(np.uint8), progress=False)  # binarised digits
 
 
 def test_assign_and_predict_from_counts():

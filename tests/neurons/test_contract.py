@@ -23,7 +23,8 @@ from kernels import python
 
 from snnlite import nn
 from snnlite.learn.bptt import Spiking
-from snnlite.neurons import IF, LIF, QFFS, BurstEncoder, DynamicThreshold, MultiSpikeIF
+from snnlite.neurons import IF, LIF, QFFS, AdaptiveLIF, BurstEncoder, DynamicThreshold, MultiSpikeIF
+from snnlite.neurons.adaptive_lif import adaptive_lif_step
 from snnlite.neurons.burst_encoder import burst_encoder_step
 from snnlite.neurons.dynamic_threshold import dynamic_threshold_step
 from snnlite.neurons.if_neuron import if_step
@@ -42,7 +43,9 @@ class Model:
 
     ``state`` names the state entries the step takes and returns, in order; ``params`` gives
     the remaining arguments after the current (``neuron, state, n, dtype -> tuple``);
-    ``scale`` is the integer-mode scale ``S`` (currents ``S I``, traces ``m / S``) or 1.
+    ``scale`` is the integer-mode scale ``S`` (currents ``S I``, traces ``m / S``) or 1;
+    ``after_step`` (``neuron, state, spikes of the step -> None``), if given, updates state
+    shared by several neurons once every neuron has taken the step.
     """
 
     neuron: object
@@ -50,6 +53,7 @@ class Model:
     state: tuple
     params: Callable
     scale: int = 1
+    after_step: Callable | None = None
 
 
 def _if(nr, st, n, dt):
@@ -77,6 +81,14 @@ def _burst(nr, st, n, dt):
     return st["d1"][n], st["b01"][n], nr.t_enc
 
 
+def _adaptive(nr, st, n, dt):  # population (N,) per sample: channel axis 0, one position
+    return dt(nr.alpha), dt(nr.threshold) * (1.0 + st["a"][n // N, 0])
+
+
+def _adapt(nr, st, spikes):  # the threshold rises with the spikes of the position (module doc)
+    st["a"][:, 0] = nr.beta * st["a"][:, 0] + nr.adapt * spikes.reshape(B, N).sum(axis=1)
+
+
 PER_CHANNEL = np.linspace(0.5, 1.5, N)
 
 MODELS = {
@@ -100,6 +112,8 @@ MODELS = {
     "MultiSpikeIF": Model(MultiSpikeIF(0.75, max_spikes=2), multispike_if_step, ("v",), _multi),
     "BurstEncoder": Model(BurstEncoder(PER_CHANNEL, -PER_CHANNEL / 2, t_enc=6),
                           burst_encoder_step, ("m", "step"), _burst),
+    "AdaptiveLIF": Model(AdaptiveLIF(0.75, 1.5, adapt=0.5, beta=0.5), adaptive_lif_step, ("v",),
+                         _adaptive, after_step=_adapt),
 }
 
 
@@ -131,6 +145,8 @@ def reference(model, current, dtype=np.float64):
             spikes[t, n] = out[-1]
             post[t, n] = state[model.state[0]][n] / model.scale
             pre[t, n] = out[0] / model.scale
+        if model.after_step is not None:
+            model.after_step(neuron, state, spikes[t])
     return spikes, post, pre
 
 

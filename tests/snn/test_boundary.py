@@ -194,7 +194,8 @@ def test_every_encoder_has_one_signature():
 
 def test_get_encoder_errors_list_the_names():
     with pytest.raises(ValueError, match=r"one of \['analog', 'bernoulli', 'latency', 'poisson', "
-                                         r"'regular'\] or a callable, got 'morse'"):
+                                         r"'poisson_process', 'regular'\] or a callable, "
+                                         r"got 'morse'"):
         get_encoder("morse")
     with pytest.raises(TypeError, match="encoder must be a name in"):
         get_encoder(3)

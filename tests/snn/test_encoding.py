@@ -4,11 +4,15 @@ import numpy as np
 import pytest
 
 from snnlite.snn.encoding import (
+    ENCODERS,
     ConstantInput,
     analog,
     bernoulli,
+    get_encoder,
     latency,
     poisson,
+    poisson_process,
+    poisson_process_events,
     regular,
 )
 
@@ -109,9 +113,57 @@ def test_latency_threshold_and_single_step():
     np.testing.assert_array_equal(latency([[0.2, 0.0]], T=1), [[[1, 0]]])
 
 
+# --- poisson_process ---------------------------------------------------------------------------
+
+def _process_reference(lam, T, seed):
+    """The Poisson process written out with NumPy draws: counts, then a uniform step per spike."""
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(lam)
+    inputs = np.repeat(np.arange(lam.size), counts.ravel())
+    steps = rng.integers(0, T, size=inputs.size, dtype=np.int64)
+    dense = np.zeros((T, lam.size), np.int64)
+    for i, t in zip(inputs, steps, strict=True):
+        dense[t, i] += 1
+    return dense.reshape((T, *lam.shape)), counts
+
+
+@pytest.mark.parametrize("duration", [None, 0.35])
+def test_poisson_process_makes_the_documented_draws(duration):
+    rates = np.random.default_rng(7).uniform(0.0, 3.0, (2, 3, 4)) * (20.0 if duration else 1.0)
+    T = 9
+    lam = rates * (T if duration is None else duration)
+    expected, counts = _process_reference(lam, T, 11)
+    sign = np.where(np.arange(24).reshape(2, 3, 4) % 5 == 0, -1, 1)  # negative rates: -1 spikes
+    signed = poisson_process(rates * sign, T, rng=11, duration=duration)
+    np.testing.assert_array_equal(signed, expected * sign)
+    s = get_encoder("poisson_process")(rates, T, rng=11, signed=False, duration=duration)
+    assert s.dtype == np.float32 and s.shape == (T, 2, 3, 4)
+    np.testing.assert_array_equal(s, expected)
+    np.testing.assert_array_equal(s.sum(axis=0), counts)
+    assert (s > 1).any()  # several spikes of one input may share a step
+    ptr, idx = poisson_process_events(rates, T, rng=11, duration=duration)
+    assert ptr.shape == (T + 1,) and ptr[-1] == idx.size == counts.sum()
+    for t in range(T):  # the event form lists the same spikes, step by step
+        np.testing.assert_array_equal(np.bincount(idx[ptr[t]:ptr[t + 1]], minlength=24),
+                                      expected[t].ravel())
+
+
+def test_poisson_process_rate_and_errors():
+    s = poisson_process(np.full((1, 2000), 0.2), T=50, rng=0)
+    assert abs(s.sum(axis=0).mean() - 10.0) < 0.3
+    assert "poisson_process" in ENCODERS
+    with pytest.raises(ValueError, match="negative values"):
+        poisson_process([[0.5, -0.1]], 4, signed=False)
+    for bad in (0.0, -1.0, np.inf, True):
+        with pytest.raises(ValueError, match="duration"):
+            poisson_process([[0.5]], 4, duration=bad)
+    with pytest.raises(ValueError, match="unscaled"):
+        poisson_process(np.full((1, 3), 200, np.uint8), 4)
+
+
 # --- common validation ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("encode", [analog, poisson, regular, latency])
+@pytest.mark.parametrize("encode", [analog, poisson, regular, latency, poisson_process])
 def test_bad_arguments(encode):
     for T in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="T must"):
