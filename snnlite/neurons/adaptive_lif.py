@@ -32,11 +32,10 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     SUBTRACT,
     Neuron,
-    check_dtype,
-    check_float,
     n_neurons,
     reset_potential,
     scan_buffers,
