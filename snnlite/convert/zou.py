@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fitted, check_inputs
+from .._validate import check_fitted, check_samples
 from ..neurons import BurstEncoder, DynamicThreshold
 from ..nn.activation import Flatten
 from ..nn.conv import Conv2d
@@ -414,7 +414,7 @@ class ZouConverter:
             :func:`snnlite.datasets.to_float`).
         """
         check_fitted(self, "layers_", "ann_levels()")
-        h, out = check_inputs(x, "x"), []
+        h, out = check_samples(x, "x"), []
         for i, layer in enumerate(self.layers_[:-1]):
             for op in layer.ops:
                 h = op.forward(h)

@@ -48,8 +48,8 @@ import re
 import numpy as np
 
 from .. import nn
+from .._validate import as_rng
 from ..nn.backres import applied
-from ..nn.init import as_rng
 
 __all__ = ["PRESETS", "build_vgg", "describe", "hybrid_split", "parse_config"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 
 from .. import nn
-from ..nn.init import as_rng
+from .._validate import as_rng
 
 __all__ = ["qffs_lenet", "qffs_resnet", "quantize"]
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from .._validate import as_rng
 from ..convert.zou import flat_layers
-from ..nn.init import as_rng
 from ..nn.module import Module
 
 __all__ = ["count_spiking_neurons", "zou_lenet"]

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from snnlite._validate import check_steps
 from snnlite.neurons.base import Neuron
 from snnlite.neurons.lif import LIF
 from snnlite.neurons.surrogate import Surrogate, Triangle
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import check_steps
 
 __all__ = ["Spiking"]
 

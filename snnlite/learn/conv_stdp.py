@@ -49,10 +49,10 @@ import numpy as np
 from tqdm import tqdm
 
 from snnlite._jit import njit
+from snnlite._validate import as_rng
 from snnlite.learn.conv_stdp_net import SpikingConv, SpikingConvNet
 from snnlite.learn.stdp import panda_dw
 from snnlite.nn.batches import batches
-from snnlite.nn.init import as_rng
 
 __all__ = ["ConvSTDP", "stdp_conv_update"]
 

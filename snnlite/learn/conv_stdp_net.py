@@ -28,12 +28,12 @@ from tqdm import tqdm
 
 from snnlite import nn
 from snnlite._jit import njit
+from snnlite._validate import as_rng
 from snnlite.learn.conv_stdp_stats import ActivityStats
 from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
 from snnlite.neurons.surrogate import HEAVISIDE
 from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
-from snnlite.nn.init import as_rng
 from snnlite.snn.encoding import get_encoder
 
 __all__ = ["SpikingConv", "SpikingConvNet", "adaptive_lif_scan", "event_conv", "joint_features"]

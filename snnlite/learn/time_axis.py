@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from snnlite.nn.init import as_rng
+from snnlite._validate import as_rng, check_steps
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import check_steps, get_encoder
+from snnlite.snn.encoding import get_encoder
 
 __all__ = ["Encoder", "PoissonEncoder", "Repeat", "SumOverTime"]
 

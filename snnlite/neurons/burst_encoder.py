@@ -22,10 +22,10 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype
 from snnlite.neurons.base import (
     Neuron,
     channel_param,
-    check_dtype,
     expand_channels,
     in_dtype_of,
     per_channel,

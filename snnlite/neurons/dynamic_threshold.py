@@ -28,12 +28,11 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
     channel_param,
     check_current,
-    check_dtype,
-    check_float,
     expand_channels,
     in_dtype_of,
     per_channel,

@@ -21,10 +21,9 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
-    check_dtype,
-    check_float,
     in_dtype_of,
     n_neurons,
     scan_buffers,

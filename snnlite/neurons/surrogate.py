@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import check_float
+from snnlite._validate import check_float
 
 __all__ = ["HEAVISIDE", "ArcTan", "FastSigmoid", "Sigmoid", "Surrogate", "Triangle",
            "pseudo_derivative", "pseudo_derivative_row", "spike_value"]

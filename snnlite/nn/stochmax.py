@@ -39,8 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_real
-from .init import as_rng
+from .._validate import as_rng, check_int, check_real
 from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
 from .module import Module

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from .._validate import check_inputs, check_int
+from .._validate import as_rng, check_int, check_samples
 from .batches import batches
-from .init import as_rng
 from .loss import softmax_cross_entropy
 from .module import Module
 from .optim import Adam
@@ -244,7 +243,7 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
         :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
         integer >= 1, or if the outputs hold NaN.
     """
-    x = check_inputs(x, "x")
+    x = check_samples(x, "x")
     out = np.concatenate([model(xb, train=False) for xb in batches(x, None, batch_size)])
     if np.isnan(out).any():
         raise ValueError(f"the model's output on x holds NaN (largest |x| = "
@@ -257,7 +256,7 @@ def _check_data(data, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Validate an ``(x, y)`` pair of samples and integer labels; return them as arrays."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    x, y = check_inputs(data[0], f"{name}: x"), np.asarray(data[1])
+    x, y = check_samples(data[0], f"{name}: x"), np.asarray(data[1])
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{name}: y must be integer labels of shape ({len(x)},), got "
                          f"{y.dtype} array of shape {y.shape}")
