@@ -18,6 +18,7 @@ and the gradient of ``s`` is multiplied by ``g = 1 / sqrt(N * Q_P)``.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -94,6 +95,8 @@ class LSQ(Module):
 
     def __init__(self, bits: int = 2, step: float | None = None,
                  grad_scale: str | None = "elements", dtype=np.float32):
+        if not isinstance(bits, numbers.Integral):  # a bit width is never a float, not even 2.0
+            raise ValueError(f"bits must be an integer >= 1, got {bits!r}")
         bits = check_int("bits", bits)
         if grad_scale not in _GRAD_SCALES:
             raise ValueError(f"grad_scale must be one of {_GRAD_SCALES}, got {grad_scale!r}")
