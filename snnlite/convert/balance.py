@@ -1,4 +1,7 @@
-"""Threshold balancing (Sengupta et al. 2019; spec §4.5): per-layer thresholds from spikes."""
+"""Threshold balancing (Sengupta et al. 2019; spec §4.5): per-layer thresholds from spikes.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
+"""
 
 from __future__ import annotations
 

@@ -46,6 +46,8 @@ Bit widths: with ``t_in=None``, ``T_in = 2**b - 1`` needs one hidden bit width `
 (a network without hidden populations uses its output's); mixed hidden widths raise
 ``ValueError`` unless ``t_in`` is given, in which case ``th_l = t_in * s_l`` for every
 layer (still lossless: only the product matters).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

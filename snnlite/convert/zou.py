@@ -24,6 +24,8 @@ Why it is lossless (spec §2.3): layer ``l - 1`` delivers, summed over time, ``2
 ``m = 2^K z`` with ``z`` the ANN's pre-BN output; the ANN level is ``n`` iff
 ``m >= b0 + n d``, and the neuron's count moves to exactly that level once its input stops,
 in whatever order the input arrived (§2.5, property 3). Exact ties excepted (§1, §6.4).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ W4  one BPTT training step (forward, backward, Adam) of Poisson input 784 -> Lin
     LIF -> Linear 10 -> LIF, T = 25, batch 128, loss on the output spike counts; the
     first layer skips its (unneeded) input gradient by itself (it follows the encoder).
     Timed ``max(repeats, 5)`` times (its floor too), as a single step is short and noisy.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ Examples
 >>> info = describe(model, in_shape=(1, 28, 28))
 >>> info["real_depth"], info["logical_depth"]
 (4, 7)
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

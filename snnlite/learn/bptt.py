@@ -17,6 +17,8 @@ g_u[t]`` (:func:`snnlite.neurons.lif.lif_surrogate_backward`). This module only 
 time axis out: it is layer-major, its input is the current of all ``T`` steps of a batch as
 ``(T*B, ...)`` rows (row ``t*B + b``), produced by one matrix product of the synapse over
 ``T*B`` rows, so the synapse's weight gradient is one matrix product too.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ Competition (details UNKNOWN in the paper; our rules, documented):
 * **dropout**: for every image, each output channel is dropped with probability ``p_drop``
   for the whole presentation (it gets no current, so it neither spikes nor learns from that
   image), so different channels are trained on different images.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ A BackRes layer (§4.6) applies the *same* weights ``repeats = n`` times: the fi
 sees the layer input, application ``r`` sees the spikes of application ``r - 1``; every
 application has its own LIF population and ``theta0``. Spike max-pooling (an OR over each
 window, per step) follows the last application when ``pool > 1``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ the forward pass with a surrogate code, and :func:`adaptive_lif_surrogate_backwa
 differentiates the threshold adaptation too (a spike raises its position's threshold; the
 gradient flows back through that rise and its decay), so smooth-spike gradients equal finite
 differences.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -68,6 +68,8 @@ Adding a model: one file with these parts, its entry in ``__init__`` and in the 
 of ``tests/neurons/test_contract.py``, which then checks it in both engines of
 ``SpikingNetwork``, through BPTT if trainable, and against its step function run in plain
 Python.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Per step ``t`` (spec ``seeds-spec.md`` §3.3, B9, with ``th`` the threshold)::
             V(t)                           reset="none"     (never reset)
 
 ``V(0) = v_init`` (pre-charge, e.g. ``th / 2`` turns the IF floor into a rounding, §3.4).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

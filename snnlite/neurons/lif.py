@@ -15,6 +15,8 @@ Per step ``t`` (spec ``seeds-spec.md`` §4.2, with ``v_th`` the threshold)::
 So with ``refractory = r`` a spike at step ``t`` silences the neuron during steps
 ``t+1 .. t+r``; it integrates again (from the held potential) at step ``t+r+1``.
 ``V(0) = v_init``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ Per step ``t`` (``th`` the threshold, ``n`` = ``max_spikes``; a variant of B9)::
 ``V(0) = v_init``. With ``n = 1`` this is :class:`~snnlite.neurons.IF` with
 ``reset="subtract"``. Spikes are ``int8`` counts (``n <= 127``); the spike counters of
 :mod:`snnlite.snn.context` add them by magnitude.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ gradients straight through, so ``y`` is differentiated as ``s * R(v)`` with ``R'
             Q_P               if v >= Q_P
 
 and the gradient of ``s`` is multiplied by ``g = 1 / sqrt(N * Q_P)``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Both use straight-through gradients: the rounding (and the ternarization) is replaced by the
 identity in the backward pass, so the float "latent" values keep learning.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

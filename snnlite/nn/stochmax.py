@@ -33,6 +33,8 @@ Examples
 >>> loss, grad = stochmax_loss(head(h, train=True), np.array([0, 3]))
 >>> grad.shape
 (2, 3, 4)
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
 
 Adding an encoder: write ``f(x, T, *, rng=None, ...)`` here (validate ``x`` with
 :func:`snnlite._validate.check_input`) and add it to :data:`ENCODERS`.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

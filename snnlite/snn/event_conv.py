@@ -10,6 +10,8 @@ grid. Silent inputs cost nothing, and the adds are on contiguous ``int32`` rows 
 ``C_out`` output channels (the weights laid out ``(C_in, kh, kw, C_out)``). Integer sums are
 exact, so the current equals the float product of the same weights bit for bit (as long as
 the float product is exact: below ``2^24`` in float32).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

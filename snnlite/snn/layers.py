@@ -12,6 +12,8 @@ A spiking layer's input current at step ``t`` is (B14 in its general form)::
 where ``s_in`` are the incoming spikes (or the analog input), ``a_in`` the amplitude of those
 spikes (set by the network from the layer below) and ``synapse`` any linear ``nn`` op without
 bias (``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten``, or an ``nn.Sequential`` of them).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
