@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-import snnlite.snn.synapse_path as synapse_path
+import snnlite.snn.path_choice as path_choice
 from snnlite.experiments import bench_scaling
 from snnlite.experiments.bench import w1_digits, w1_network
 from snnlite.experiments.bench_layers import format_layer, layer_costs
@@ -23,9 +23,9 @@ def test_crossover_density_where_the_event_line_meets_the_dense_level():
 @pytest.fixture
 def stored_crossover(tmp_path, monkeypatch):
     """Keep the user's stored crossover untouched: store into tmp_path."""
-    monkeypatch.setattr(synapse_path, "crossover_file", lambda: tmp_path / "crossover.json")
+    monkeypatch.setattr(path_choice, "crossover_file", lambda: tmp_path / "crossover.json")
     monkeypatch.delenv("SNNLITE_EVENT_CROSSOVER", raising=False)
-    monkeypatch.setattr(synapse_path, "_measured", {})
+    monkeypatch.setattr(path_choice, "_measured", {})
     return tmp_path / "crossover.json"
 
 
@@ -39,7 +39,7 @@ def test_run_scaling_writes_tables_and_stores_the_crossover(tmp_path, monkeypatc
     monkeypatch.setattr(bench_scaling, "BLAS_SETTLE", 0.0)
     result = bench_scaling.run_scaling(tmp_path / "out", repeats=1)
     stored = json.loads(stored_crossover.read_text())["crossover"]
-    assert stored == result["crossover"] == synapse_path.crossover()
+    assert stored == result["crossover"] == path_choice.crossover()
     assert 0.0 <= stored <= 0.6
     text = (tmp_path / "out" / "scaling.md").read_text()
     assert text.count("| auto / faster |") == 3
@@ -75,9 +75,9 @@ def _cores():
 
 
 def test_stored_crossover_is_read_back(stored_crossover):
-    synapse_path.store_crossover(0.123)
-    synapse_path._measured.clear()
-    assert synapse_path.crossover() == 0.123
+    path_choice.store_crossover(0.123)
+    path_choice._measured.clear()
+    assert path_choice.crossover() == 0.123
     with pytest.raises(ValueError, match="crossover"):
-        synapse_path.store_crossover(1.5)
-    assert np.isclose(synapse_path.crossover(), 0.123)
+        path_choice.store_crossover(1.5)
+    assert np.isclose(path_choice.crossover(), 0.123)

@@ -61,3 +61,16 @@ def test_table_lists_every_label_under_its_paper():
         assert f"{paper}: " in text
     for label, row in LABELS.items():
         assert re.search(rf"^  {label}\s+.*{re.escape(row.implemented_by)}$", text, re.M), label
+
+
+def test_every_module_that_cites_a_label_points_to_the_map():
+    import ast
+
+    silent = []
+    for path in sorted(ROOT.rglob("*.py")):
+        text = path.read_text()
+        if path.name != "labels.py" and labels_in(text):
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if "snnlite.labels" not in doc:
+                silent.append(str(path.relative_to(ROOT.parent)))
+    assert not silent, f"module docstrings that cite spec labels but not snnlite.labels: {silent}"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from snnlite import nn
+from snnlite._validate import as_rng
 from snnlite.experiments.zou_models import _first_conv, _stage, _ternary_conv
-from snnlite.nn.init import as_rng
 from snnlite.nn.module import Module
 
 #: The paper's CIFAR-10/100 network (spec §2.2), for :func:`zou_vgg` with ``input_size=24``.

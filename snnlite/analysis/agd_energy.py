@@ -16,6 +16,8 @@ value at every step, so its current is computed once with multiply-accumulates) 
 non-spiking classifier after :class:`~snnlite.learn.time_axis.SumOverTime`. ``EE =
 E_ANN / E_SNN`` compares with the ANN of the same topology. Memory access, leak updates and
 data movement are ignored, as in the paper.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import as_rng
 from ..neurons import IF, QFFS
-from ..nn.init import as_rng
 from ..snn.encoding import analog, get_encoder
 from ..snn.layers import Reshape, SpikingLayer
 from ..snn.maxpool import EventMaxPool

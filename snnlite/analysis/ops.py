@@ -23,6 +23,8 @@ Definitions used throughout (stated once, here):
 :func:`fan_out`, :func:`macs` and :class:`EnergyModel` are properties of the ``nn`` ops and
 live in :mod:`snnlite.nn.counting` (so the learning code below ``analysis`` can use them);
 they are re-exported here.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

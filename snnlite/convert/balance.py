@@ -1,12 +1,14 @@
-"""Threshold balancing (Sengupta et al. 2019; spec §4.5): per-layer thresholds from spikes."""
+"""Threshold balancing (Sengupta et al. 2019; spec §4.5): per-layer thresholds from spikes.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from tqdm import tqdm
 
-from .._validate import check_fitted, check_inputs, check_int
-from ..nn.init import as_rng
+from .._validate import as_rng, check_fitted, check_int, check_samples
 from ..nn.module import Sequential
 from ..snn.context import RunContext
 from ..snn.encoding import get_encoder
@@ -90,7 +92,7 @@ class ThresholdBalancing:
         Raises the errors of :meth:`DataNormalization.fit
         <snnlite.convert.DataNormalization.fit>` for a bad ``model`` or ``x``.
         """
-        x = check_inputs(x, "x")
+        x = check_samples(x, "x")
         stages = split_stages(model)
         n = len(stages)
         thresholds = np.ones(n)

@@ -3,6 +3,8 @@
 Also :func:`build_network` (shared with threshold balancing), which reads a
 :class:`~snnlite.nn.StochMax` head out with :class:`~snnlite.snn.readouts.StochMaxReadout`
 (spec §4.7: stochmax with conversion).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

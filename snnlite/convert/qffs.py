@@ -46,6 +46,8 @@ Bit widths: with ``t_in=None``, ``T_in = 2**b - 1`` needs one hidden bit width `
 (a network without hidden populations uses its output's); mixed hidden widths raise
 ``ValueError`` unless ``t_in`` is given, in which case ``th_l = t_in * s_l`` for every
 layer (still lossless: only the product matters).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fitted, check_inputs
+from .._validate import check_fitted, check_samples
 from ..neurons import QFFS
 from ..nn.activation import ClippedReLU, Flatten, ReLU
 from ..nn.conv import Conv2d
@@ -119,7 +121,7 @@ def qann_levels(model: Module, x: np.ndarray, *, return_inputs: bool = False):
         :func:`snnlite.datasets.to_float`).
     """
     found = []
-    _qann_walk(model, check_inputs(x, "x"), found)
+    _qann_walk(model, check_samples(x, "x"), found)
     levels = [lsq.levels(u) for lsq, u in found]
     return (levels, [u for _, u in found]) if return_inputs else levels
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_inputs
+from .._validate import check_samples
 from ..nn.activation import ClippedReLU, Flatten, ReLU
 from ..nn.backres import ChannelSelect, applied
 from ..nn.batches import batches
@@ -122,7 +122,7 @@ def stage_activations(stages: list[Stage], x: np.ndarray, batch_size: int = 256)
         :func:`snnlite.datasets.to_float`) or holds NaN/inf, or ``batch_size`` is not an
         integer >= 1 (checked at the call, not on first use).
     """
-    return _activations(stages, batches(check_inputs(x, "x"), None, batch_size))
+    return _activations(stages, batches(check_samples(x, "x"), None, batch_size))
 
 
 def _activations(stages: list[Stage], parts):

@@ -24,6 +24,8 @@ Why it is lossless (spec §2.3): layer ``l - 1`` delivers, summed over time, ``2
 ``m = 2^K z`` with ``z`` the ANN's pre-BN output; the ANN level is ``n`` iff
 ``m >= b0 + n d``, and the neuron's count moves to exactly that level once its input stops,
 in whatever order the input arrived (§2.5, property 3). Exact ties excepted (§1, §6.4).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_fitted, check_inputs
+from .._validate import check_fitted, check_samples
 from ..neurons import BurstEncoder, DynamicThreshold
 from ..nn.activation import Flatten
 from ..nn.conv import Conv2d
@@ -43,6 +45,7 @@ from ..nn.module import Module, Parameter, Sequential
 from ..nn.norm import BatchNorm
 from ..nn.pool import AvgPool2d
 from ..nn.quant import MedianQuant, TernaryConv2d, TernaryLinear
+from ..snn.event_conv import IntegerConv2d
 from ..snn.layers import SpikingLayer, split_bias
 from ..snn.network import SpikingNetwork
 from ..snn.readouts import Readout
@@ -210,6 +213,11 @@ class ZouConverter:
         hidden layer. The encoding layer stays float, as in the authors' code.
     scale : int, default 10_000
         ``S`` of A7 (integer mode).
+    events : bool, default True
+        Integer mode: the hidden convolutions keep ``int8`` weights and compute the current
+        of their spikes by scattering each spike's kernel into ``int32`` accumulators
+        (:class:`~snnlite.snn.event_conv.IntegerConv2d`); False computes the same integer
+        currents with float matrix products.
     t_enc : int, default 4
         Encoding window ``T_enc = 2^k0 B`` (A8); must equal the ``clip`` of the model's first
         quantizer (A2: ``k0 = 0``, ``B = 4``).
@@ -242,9 +250,10 @@ class ZouConverter:
     times the ANN's logits (the same argmax). Run with ``net.run(x, T, t_in=1)`` (the image
     is presented at the first step only, A8) or :meth:`run`.
 
-    In integer mode the synaptic products are computed in the run's float dtype (BLAS) and
-    handed to the neuron, which checks that they are integers and scales them by ``S`` into
-    ``int64``; sums of ternary weights times spikes are exact in float32 up to ``2^24``.
+    In integer mode the hidden currents are int32 sums of int8 weights over the spike
+    events (``events=True``), or float products (BLAS) that the neuron checks are integers;
+    either way the neuron scales them by ``S`` into ``int64``. Sums of ternary weights times
+    spikes are exact in float32 up to ``2^24``, so both give the same spikes.
 
     Examples
     --------
@@ -254,7 +263,7 @@ class ZouConverter:
     """
 
     def __init__(self, k: int | None = None, integer: bool = False, scale: int = 10_000,
-                 t_enc: int = 4, gamma: str = "error"):
+                 t_enc: int = 4, gamma: str = "error", events: bool = True):
         if k is not None and (isinstance(k, bool) or int(k) != k or k < 0):
             raise ValueError(f"k must be None or an integer >= 0, got {k!r}")
         if isinstance(scale, bool) or int(scale) != scale or scale < 1:
@@ -263,7 +272,7 @@ class ZouConverter:
             raise ValueError(f"t_enc must be a positive integer, got {t_enc!r}")
         if gamma not in GAMMA_MODES:
             raise ValueError(f"gamma must be one of {GAMMA_MODES}, got {gamma!r}")
-        self.k = None if k is None else int(k)
+        self.k, self.events = (None if k is None else int(k)), bool(events)
         self.integer, self.scale, self.t_enc, self.gamma = bool(integer), int(scale), \
             int(t_enc), gamma
 
@@ -342,6 +351,9 @@ class ZouConverter:
                                  "hidden layer; build the model with ternary=True or use "
                                  "integer=False")
         plain = _plain(op, weight)
+        if self.integer and not first and isinstance(plain, Conv2d) and plain.groups == 1 \
+                and np.abs(weight).max(initial=0) <= 127:
+            plain = IntegerConv2d(plain, events=self.events)  # int8 weights, int32 events
         shape_ops = [copy.deepcopy(o) for o in layer.ops[:-1]]
         layer.synapse = Sequential(*shape_ops, plain) if shape_ops else plain
         try:
@@ -404,7 +416,7 @@ class ZouConverter:
             :func:`snnlite.datasets.to_float`).
         """
         check_fitted(self, "layers_", "ann_levels()")
-        h, out = check_inputs(x, "x"), []
+        h, out = check_samples(x, "x"), []
         for i, layer in enumerate(self.layers_[:-1]):
             for op in layer.ops:
                 h = op.forward(h)
@@ -418,4 +430,4 @@ class ZouConverter:
 
     def __repr__(self) -> str:
         return (f"ZouConverter(k={self.k}, integer={self.integer}, scale={self.scale}, "
-                f"t_enc={self.t_enc}, gamma={self.gamma!r})")
+                f"t_enc={self.t_enc}, gamma={self.gamma!r}, events={self.events})")

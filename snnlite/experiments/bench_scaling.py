@@ -6,7 +6,7 @@ first layer on the dense path, on the event path, and on the automatic choice:
 * against the input density (Poisson input at a uniform rate 0.01 .. 0.5, T = 100, batch 128):
   the event path's cost grows with the synaptic events, the dense path's does not; where they
   cross is the *crossover density*, which is stored
-  (:func:`snnlite.snn.synapse_path.store_crossover`) for the automatic choice of later runs;
+  (:func:`snnlite.snn.path_choice.store_crossover`) for the automatic choice of later runs;
 * against the number of steps ``T`` and the batch size (the bundled MNIST digits).
 
 Writes ``scaling.md`` (the tables), ``scaling.json`` and ``scaling.png`` into ``out``. The
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..snn.synapse_path import store_crossover
+from ..snn.path_choice import store_crossover
 from .bench import w1_digits, w1_network
 from .report import write_report
 

@@ -8,6 +8,8 @@
    spec §4.5).
 3. Simulate the 10 000 test images for 128 steps and report the accuracy at
    T = 1, 2, 4, ..., 128 next to the ANN's, plus spike and energy counts and the figures.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

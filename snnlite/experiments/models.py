@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import nn
-from ..nn.init import as_rng
+from .._validate import as_rng
 
 __all__ = ["lenet"]
 

@@ -17,6 +17,8 @@ synapse runs once per sample, a documented deviation from the paper's Poisson in
 BPTT over 25 steps affordable on two CPU cores — Adam, batch 64. The budget (training images,
 epochs, widths) is in :data:`SETTINGS` and written into the report; the defaults are a
 *reduced* reproduction sized for a laptop, not the paper's full training.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

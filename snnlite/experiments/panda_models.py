@@ -39,6 +39,8 @@ Examples
 >>> info = describe(model, in_shape=(1, 28, 28))
 >>> info["real_depth"], info["logical_depth"]
 (4, 7)
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ import re
 import numpy as np
 
 from .. import nn
+from .._validate import as_rng
 from ..nn.backres import applied
-from ..nn.init import as_rng
 
 __all__ = ["PRESETS", "build_vgg", "describe", "hybrid_split", "parse_config"]
 

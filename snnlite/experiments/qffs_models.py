@@ -5,6 +5,8 @@ The QFFS recipe (spec §3.1, §3.8): train a float ReLU network, then fine-tune 
 ReLUs are replaced by LSQ activation quantizers (B13) with ``bits`` bits in the hidden layers
 and ``out_bits`` at the output (or a float output layer when ``out_bits`` is None). Weights,
 biases and the network input stay float.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import copy
 
 from .. import nn
-from ..nn.init import as_rng
+from .._validate import as_rng
 
 __all__ = ["qffs_lenet", "qffs_resnet", "quantize"]
 

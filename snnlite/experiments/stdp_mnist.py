@@ -22,6 +22,8 @@ presentation, C5 with ``eta = 5e-3``, ``tau = 2`` steps, ``offset = 0.5``, weigh
 ``[-1, 1]``, mini-batches of 32, channel dropout 0.25, target rate 0.1 spikes/neuron/step,
 synaptic scaling (zero-sum kernel updates; without it the BackRes block of ResNet2x2 was
 depressed until silent in our first run).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

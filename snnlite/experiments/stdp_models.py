@@ -36,8 +36,8 @@ from __future__ import annotations
 import re
 
 from .. import nn
+from .._validate import as_rng
 from ..learn.conv_stdp_net import SpikingConv, SpikingConvNet
-from ..nn.init import as_rng
 
 __all__ = ["TOPOLOGIES", "classifier", "logical_depth", "parse_topology", "stdp_net"]
 

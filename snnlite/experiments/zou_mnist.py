@@ -7,6 +7,8 @@ decay, batch 128; the paper trains 200 epochs, we train far fewer and say so), c
 (spec §2.5) and report, like the paper's Table 1: quantized-ANN accuracy, SNN accuracy per
 step, the final stable step, spikes per neuron, the negative/positive spike ratio and the
 ANN/SNN operation ratio with 1 MAC = 4 SOPs (spec §2.8), next to the paper's numbers.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

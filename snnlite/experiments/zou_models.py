@@ -22,6 +22,8 @@ Examples
 (5, 10)
 >>> count_spiking_neurons(net, (1, 28, 28))   # 2*12*12 (P2) + 3*8*8 + 3*4*4 (P2) + 4
 532
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from .._validate import as_rng
 from ..convert.zou import flat_layers
-from ..nn.init import as_rng
 from ..nn.module import Module
 
 __all__ = ["count_spiking_neurons", "zou_lenet"]

@@ -20,6 +20,8 @@ With ``keep_relu=k`` the first ``k`` ReLUs stay: a *hybrid* network (§4.8) whos
 runs once per sample and whose output is repeated as the same real-valued current at every
 step; gradients flow back through BPTT into the ReLU block. ``BackRes`` blocks are rewritten
 inside (each unrolling gets its own spiking population, sharing the block's weights).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

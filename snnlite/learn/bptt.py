@@ -17,17 +17,19 @@ g_u[t]`` (:func:`snnlite.neurons.lif.lif_surrogate_backward`). This module only 
 time axis out: it is layer-major, its input is the current of all ``T`` steps of a batch as
 ``(T*B, ...)`` rows (row ``t*B + b``), produced by one matrix product of the synapse over
 ``T*B`` rows, so the synapse's weight gradient is one matrix product too.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from snnlite._validate import check_steps
 from snnlite.neurons.base import Neuron
 from snnlite.neurons.lif import LIF
 from snnlite.neurons.surrogate import Surrogate, Triangle
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import check_steps
 
 __all__ = ["Spiking"]
 

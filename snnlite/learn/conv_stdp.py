@@ -39,6 +39,8 @@ Competition (details UNKNOWN in the paper; our rules, documented):
 * **dropout**: for every image, each output channel is dropped with probability ``p_drop``
   for the whole presentation (it gets no current, so it neither spikes nor learns from that
   image), so different channels are trained on different images.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -49,10 +51,10 @@ import numpy as np
 from tqdm import tqdm
 
 from snnlite._jit import njit
+from snnlite._validate import as_rng
 from snnlite.learn.conv_stdp_net import SpikingConv, SpikingConvNet
 from snnlite.learn.stdp import panda_dw
 from snnlite.nn.batches import batches
-from snnlite.nn.init import as_rng
 
 __all__ = ["ConvSTDP", "stdp_conv_update"]
 

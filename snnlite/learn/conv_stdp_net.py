@@ -19,6 +19,8 @@ A BackRes layer (§4.6) applies the *same* weights ``repeats = n`` times: the fi
 sees the layer input, application ``r`` sees the spikes of application ``r - 1``; every
 application has its own LIF population and ``theta0``. Spike max-pooling (an OR over each
 window, per step) follows the last application when ``pool > 1``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from tqdm import tqdm
 
 from snnlite import nn
 from snnlite._jit import njit
+from snnlite._validate import as_rng
 from snnlite.learn.conv_stdp_stats import ActivityStats
 from snnlite.neurons.adaptive_lif import adaptive_lif_kernel
 from snnlite.neurons.surrogate import HEAVISIDE
 from snnlite.nn.counting import fan_out, macs
 from snnlite.nn.im2col import output_size
-from snnlite.nn.init import as_rng
 from snnlite.snn.encoding import get_encoder
 
 __all__ = ["SpikingConv", "SpikingConvNet", "adaptive_lif_scan", "event_conv", "joint_features"]

@@ -3,6 +3,8 @@
 :meth:`snnlite.learn.conv_stdp_net.SpikingConvNet.features` fills an :class:`ActivityStats`
 (spikes, neurons, synaptic operations and ANN MACs per LIF population);
 :func:`energy_efficiency` turns it into the paper's E_ANN / E_SNN ratios.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -47,10 +47,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from snnlite._npz import read_json, read_npz
+from snnlite._validate import as_rng
 from snnlite.learn.diehl_cook_kernel import DiehlCookParams, pre_trace_table, present
 from snnlite.learn.response_labels import ResponseLabels
 from snnlite.learn.stdp import normalize_columns
-from snnlite.nn.init import as_rng
 from snnlite.snn.encoding import poisson_process_events
 from snnlite.snn.events import events_to_dense
 

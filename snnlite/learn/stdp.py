@@ -17,6 +17,8 @@ Rules
     Diehl & Cook (2015): pre trace minus a target at each post spike, weight dependence,
     per-neuron weight normalisation. (The authors' code runs a different, triplet-like rule;
     that one lives in the network kernel, :mod:`snnlite.learn.diehl_cook_kernel`.)
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from snnlite.nn.init import as_rng
+from snnlite._validate import as_rng, check_steps
 from snnlite.nn.module import Module
-from snnlite.snn.encoding import check_steps, get_encoder
+from snnlite.snn.encoding import get_encoder
 
 __all__ = ["Encoder", "PoissonEncoder", "Repeat", "SumOverTime"]
 
@@ -53,6 +53,8 @@ class Encoder(Module):
     >>> Encoder(4, "regular")(np.array([[0.5, 1.0]])).reshape(4, 2).tolist()
     [[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 1.0]]
     """
+
+    grad_sink = True  # backward returns None: the layer after it skips its input gradient
 
     def __init__(self, T: int, encoder: str | Callable = "poisson", rng=None, **options):
         self.T, self.encode, self.rng = check_steps(T), get_encoder(encoder), as_rng(rng)

@@ -25,6 +25,8 @@ the forward pass with a surrogate code, and :func:`adaptive_lif_surrogate_backwa
 differentiates the threshold adaptation too (a spike raises its position's threshold; the
 gradient flows back through that rise and its decay), so smooth-spike gradients equal finite
 differences.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float, check_int
 from snnlite.neurons.base import (
     SUBTRACT,
     Neuron,
-    check_dtype,
-    check_float,
     n_neurons,
     reset_potential,
     scan_buffers,
@@ -348,8 +349,7 @@ class AdaptiveLIF(Neuron):
         -------
         float64 array of the same shape, values in [0, 1].
         """
-        if int(n_steps) != n_steps or n_steps < 1:
-            raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        n_steps = check_int("n_steps", n_steps)
         i = np.asarray(current, dtype=np.float64)
         alone = AdaptiveLIF(self.alpha, self.threshold, self.adapt, self.beta, channel_axis=0)
         state = alone.init_state(1, (1, i.size), np.float64)  # one channel per position

@@ -68,6 +68,8 @@ Adding a model: one file with these parts, its entry in ``__init__`` and in the 
 of ``tests/neurons/test_contract.py``, which then checks it in both engines of
 ``SpikingNetwork``, through BPTT if trainable, and against its step function run in plain
 Python.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -79,9 +81,8 @@ from numba.np.numpy_support import as_dtype
 from snnlite._jit import njit
 
 __all__ = [
-    "Neuron", "RESET_MODES", "channel_param", "check_current", "check_dtype", "check_float",
-    "expand_channels", "in_dtype_of", "n_neurons", "per_channel", "reset_code",
-    "reset_potential", "scan_buffers", "short_repr",
+    "Neuron", "RESET_MODES", "channel_param", "check_current", "expand_channels", "in_dtype_of",
+    "n_neurons", "per_channel", "reset_code", "reset_potential", "scan_buffers", "short_repr",
 ]
 
 #: Reset modes understood by the IF and LIF kernels, with the integer code the kernels use.
@@ -156,23 +157,6 @@ def check_current(current: np.ndarray, state: dict, trace: np.ndarray | None,
         if buffer is not None and buffer.shape != current.shape:
             raise ValueError(f"{name} must have shape {current.shape}, got {buffer.shape}")
     return current
-
-
-def check_float(name: str, value, positive: bool = False) -> float:
-    """Return ``value`` as a finite float (strictly positive if asked) or raise ValueError."""
-    value = float(value)
-    if not np.isfinite(value) or (positive and value <= 0):
-        kind = "a finite number > 0" if positive else "a finite number"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return value
-
-
-def check_dtype(dtype) -> np.dtype:
-    """Return ``np.dtype(dtype)`` if it is a floating dtype, else raise TypeError."""
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"state dtype must be floating (float32 or float64), got {dtype}")
-    return dtype
 
 
 def n_neurons(batch: int, shape) -> int:

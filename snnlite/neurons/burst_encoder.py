@@ -15,6 +15,8 @@ the result. The neuron emits a contiguous burst of
 :meth:`BurstEncoder.level`); with ``b01 = -d1 / 2`` this is ``round_half_up(m / d1)`` clipped
 to ``[0, t_enc]``, the first-layer ANN activation (A2). The spike amplitude ``2^K`` is the
 layer's, not the neuron's.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype
 from snnlite.neurons.base import (
     Neuron,
     channel_param,
-    check_dtype,
     expand_channels,
     in_dtype_of,
     per_channel,

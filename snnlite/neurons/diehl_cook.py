@@ -36,7 +36,8 @@ from typing import NamedTuple
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import Neuron, check_dtype, check_float, n_neurons, scan_buffers
+from snnlite._validate import check_dtype, check_float
+from snnlite.neurons.base import Neuron, n_neurons, scan_buffers
 
 __all__ = [
     "DiehlCookExcitatory", "DiehlCookInhibitory", "ExcitatoryConstants", "InhibitoryConstants",

@@ -19,6 +19,8 @@ whatever the order in which the input arrived.
 Integer mode (A7, scale ``S``): ``d_int = round(S d)``, ``b0_int = round(S (b0 + d)) - d_int``,
 the increments are ``S I`` (integers, since ``I`` is: ternary weights times +-1 spikes, or the
 encoder's amplitude ``2^K``), and every quantity of the kernel is an ``int64``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
     channel_param,
     check_current,
-    check_dtype,
-    check_float,
     expand_channels,
     in_dtype_of,
     per_channel,

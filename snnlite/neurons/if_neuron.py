@@ -9,6 +9,8 @@ Per step ``t`` (spec ``seeds-spec.md`` §3.3, B9, with ``th`` the threshold)::
             V(t)                           reset="none"     (never reset)
 
 ``V(0) = v_init`` (pre-charge, e.g. ``th / 2`` turns the IF floor into a rounding, §3.4).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
-    check_dtype,
-    check_float,
     in_dtype_of,
     n_neurons,
     reset_code,

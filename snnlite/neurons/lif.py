@@ -15,6 +15,8 @@ Per step ``t`` (spec ``seeds-spec.md`` §4.2, with ``v_th`` the threshold)::
 So with ``refractory = r`` a spike at step ``t`` silences the neuron during steps
 ``t+1 .. t+r``; it integrates again (from the held potential) at step ``t+r+1``.
 ``V(0) = v_init``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float, check_int
 from snnlite.neurons.base import (
     Neuron,
-    check_dtype,
-    check_float,
     in_dtype_of,
     n_neurons,
     reset_code,
@@ -239,9 +240,7 @@ class LIF(Neuron):
         self._reset = reset_code(reset)
         self.reset = reset
         self.v_init = check_float("v_init", v_init)
-        if int(refractory) != refractory or refractory < 0:
-            raise ValueError(f"refractory must be an integer >= 0, got {refractory!r}")
-        self.refractory = int(refractory)
+        self.refractory = check_int("refractory", refractory, 0)
 
     def __repr__(self) -> str:
         return (
@@ -385,8 +384,7 @@ class LIF(Neuron):
 
     def _simulated_rate(self, i: np.ndarray, n_steps: int) -> np.ndarray:
         """Spikes per step counted over ``n_steps`` after ``n_steps`` burn-in (float64)."""
-        if int(n_steps) != n_steps or n_steps < 1:
-            raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+        n_steps = check_int("n_steps", n_steps)
         flat = i.ravel()
         state = self.init_state(1, flat.size, dtype=np.float64)
         chunk = np.broadcast_to(flat, (_RATE_CHUNK, flat.size)).copy()

@@ -12,6 +12,8 @@ Per step ``t`` (``th`` the threshold, ``n`` = ``max_spikes``; a variant of B9)::
 ``V(0) = v_init``. With ``n = 1`` this is :class:`~snnlite.neurons.IF` with
 ``reset="subtract"``. Spikes are ``int8`` counts (``n <= 127``); the spike counters of
 :mod:`snnlite.snn.context` add them by magnitude.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
-    check_dtype,
-    check_float,
     in_dtype_of,
     n_neurons,
     scan_buffers,

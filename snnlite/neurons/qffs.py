@@ -15,6 +15,8 @@ spike count)::
 ``V(0) = th / 2`` with ``precharge=True`` (else 0), ``Z(0) = 0``; ``Z_max = inf`` when
 ``z_max`` is None. The two spike conditions exclude each other because ``th > 0``.
 Switching off ``precharge``, ``negative`` or the cap gives the ablations of §6.1.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from snnlite._jit import njit
+from snnlite._validate import check_dtype, check_float
 from snnlite.neurons.base import (
     Neuron,
-    check_dtype,
-    check_float,
     in_dtype_of,
     n_neurons,
     scan_buffers,

@@ -29,6 +29,8 @@ The §6.6 vector of the spec (gamma 0.3, v_th 1):
 >>> v = np.array([0.0, 0.5, 0.9, 1.0, 1.2, 1.5, 2.0])
 >>> np.round(Triangle().grad(v, 1.0), 6).tolist()
 [0.0, 0.15, 0.27, 0.3, 0.24, 0.15, 0.0]
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import math
 import numpy as np
 
 from snnlite._jit import njit
-from snnlite.neurons.base import check_float
+from snnlite._validate import check_float
 
 __all__ = ["HEAVISIDE", "ArcTan", "FastSigmoid", "Sigmoid", "Surrogate", "Triangle",
            "pseudo_derivative", "pseudo_derivative_row", "spike_value"]

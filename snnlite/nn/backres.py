@@ -27,9 +27,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import as_rng, check_int
 from .conv import Conv2d
-from .init import as_rng
 from .linear import Linear
 from .module import Module, Sequential
 

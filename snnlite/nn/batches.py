@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._validate import check_int
-from .init import as_rng
+from .._validate import as_rng, check_int
 
 __all__ = ["batches"]
 

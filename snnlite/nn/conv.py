@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import as_rng, check_int
 from .im2col import as_pair, col2im, im2col
-from .init import as_rng, kaiming_uniform
+from .init import kaiming_uniform
 from .module import Module, Parameter
 
 __all__ = ["Conv2d"]

@@ -3,6 +3,8 @@
 The definitions (SOPs = events x fan-out, MACs = one per weight use, C8-C11) are stated in
 :mod:`snnlite.analysis.ops`, which builds the per-network counts on these functions; the STDP
 networks of :mod:`snnlite.learn` count with them too.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

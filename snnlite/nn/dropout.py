@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_real
-from .init import as_rng
+from .._validate import as_rng, check_real
 from .module import Module
 
 __all__ = ["Dropout"]

@@ -1,25 +1,12 @@
-"""Weight initialisation and the ``rng`` convention."""
+"""Weight initialisation (random sources follow :func:`snnlite._validate.as_rng`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_rng", "kaiming_uniform"]
+from .._validate import as_rng
 
-
-def as_rng(rng=None) -> np.random.Generator:
-    """Turn ``rng`` (a Generator, an int seed or None) into an ``np.random.Generator``.
-
-    Raises
-    ------
-    TypeError
-        If ``rng`` is of another type.
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng)}")
+__all__ = ["kaiming_uniform"]
 
 
 def kaiming_uniform(shape, fan_in: int, rng=None, dtype=np.float32) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int
-from .init import as_rng, kaiming_uniform
+from .._validate import as_rng, check_int
+from .init import kaiming_uniform
 from .module import Module, Parameter
 
 __all__ = ["Linear"]

@@ -13,11 +13,14 @@ gradients straight through, so ``y`` is differentiated as ``s * R(v)`` with ``R'
             Q_P               if v >= Q_P
 
 and the gradient of ``s`` is multiplied by ``g = 1 / sqrt(N * Q_P)``.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -94,6 +97,8 @@ class LSQ(Module):
 
     def __init__(self, bits: int = 2, step: float | None = None,
                  grad_scale: str | None = "elements", dtype=np.float32):
+        if not isinstance(bits, numbers.Integral):  # a bit width is never a float, not even 2.0
+            raise ValueError(f"bits must be an integer >= 1, got {bits!r}")
         bits = check_int("bits", bits)
         if grad_scale not in _GRAD_SCALES:
             raise ValueError(f"grad_scale must be one of {_GRAD_SCALES}, got {grad_scale!r}")

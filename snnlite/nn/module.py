@@ -61,6 +61,9 @@ class Module:
     #: None from ``backward`` when this is False: set it on a network's first layer when
     #: nothing before it needs a gradient (a stochastic encoder, for example).
     input_grad: bool = True
+    #: True for modules whose input is data and whose ``backward`` returns None (an input
+    #: encoder): :class:`Sequential` then skips the input gradient of the layers after it.
+    grad_sink: bool = False
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Compute the output; cache what :meth:`backward` needs when ``train`` is true."""
@@ -175,10 +178,32 @@ class Sequential(Module):
             x = layer.forward(x, train)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+    def backward(self, grad: np.ndarray) -> np.ndarray | None:
+        """Backward through the layers. A layer whose input gradient nobody uses (it follows
+        an input encoder, with only parameter-free layers between) skips computing it; the
+        parameter-free layers before it are not visited (None is returned)."""
+        needed = self._input_grads()
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            if needed[i] or not layer.input_grad:
+                grad = layer.backward(grad)
+            elif not layer.parameters():  # neither it nor a layer before it has a parameter
+                return None
+            else:
+                layer.input_grad = False
+                try:
+                    grad = layer.backward(grad)
+                finally:
+                    layer.input_grad = True
         return grad
+
+    def _input_grads(self) -> list[bool]:
+        """Per layer: whether the gradient w.r.t. its input is used (by the caller, for the
+        first layer, when :attr:`input_grad`; else by a weight gradient before it)."""
+        needed = [self.input_grad]
+        for layer in self.layers[:-1]:
+            needed.append((needed[-1] or bool(layer.parameters())) and not layer.grad_sink)
+        return needed
 
     def __getitem__(self, i):
         return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]

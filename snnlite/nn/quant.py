@@ -2,6 +2,8 @@
 
 Both use straight-through gradients: the rounding (and the ternarization) is replaced by the
 identity in the backward pass, so the float "latent" values keep learning.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._validate import check_int
 from .conv import Conv2d
 from .linear import Linear
 from .module import Module
@@ -54,8 +57,7 @@ class MedianQuant(Module):
     """
 
     def __init__(self, k: int = 0, clip: float | None = None):
-        if isinstance(k, bool) or int(k) != k or k < 0:
-            raise ValueError(f"k must be an integer >= 0, got {k!r}")
+        k = check_int("k", k, 0)
         if clip is not None and not clip > 0:
             raise ValueError(f"clip must be > 0 or None, got {clip!r}")
         self.k = int(k)

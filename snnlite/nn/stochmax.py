@@ -33,14 +33,15 @@ Examples
 >>> loss, grad = stochmax_loss(head(h, train=True), np.array([0, 3]))
 >>> grad.shape
 (2, 3, 4)
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_real
-from .init import as_rng
+from .._validate import as_rng, check_int, check_real
 from .linear import Linear
 from .loss import log_softmax, softmax_cross_entropy
 from .module import Module

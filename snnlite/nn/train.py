@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from .._validate import check_inputs, check_int
+from .._validate import as_rng, check_int, check_samples
 from .batches import batches
-from .init import as_rng
 from .loss import softmax_cross_entropy
 from .module import Module
 from .optim import Adam
@@ -58,6 +57,19 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+
+
+def _backward_to_parameters(model: Module, grad: np.ndarray) -> None:
+    """``model.backward(grad)`` without the gradient w.r.t. the input (the data): the first
+    weighted layer skips that product (``input_grad``)."""
+    if not model.input_grad:
+        model.backward(grad)
+        return
+    model.input_grad = False
+    try:
+        model.backward(grad)
+    finally:
+        model.input_grad = True
 
 
 def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
@@ -142,7 +154,7 @@ def fit(model: Module, data: tuple[np.ndarray, np.ndarray], epochs: int = 1,
                 raise ValueError(f"loss became {value} in epoch {epoch + 1} after {seen} samples; "
                                  f"training diverged (lower lr, currently {optimizer.lr:g})")
             optimizer.zero_grad()
-            model.backward(grad)
+            _backward_to_parameters(model, grad)
             optimizer.step()
             total += value * len(yb)
             correct += int(np.count_nonzero(scores(logits).argmax(axis=-1) == yb))
@@ -231,7 +243,7 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
         :func:`snnlite.datasets.to_float`) or holds NaN/inf, if ``batch_size`` is not an
         integer >= 1, or if the outputs hold NaN.
     """
-    x = check_inputs(x, "x")
+    x = check_samples(x, "x")
     out = np.concatenate([model(xb, train=False) for xb in batches(x, None, batch_size)])
     if np.isnan(out).any():
         raise ValueError(f"the model's output on x holds NaN (largest |x| = "
@@ -244,7 +256,7 @@ def _check_data(data, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Validate an ``(x, y)`` pair of samples and integer labels; return them as arrays."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    x, y = check_inputs(data[0], f"{name}: x"), np.asarray(data[1])
+    x, y = check_samples(data[0], f"{name}: x"), np.asarray(data[1])
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{name}: y must be integer labels of shape ({len(x)},), got "
                          f"{y.dtype} array of shape {y.shape}")

@@ -2,6 +2,8 @@
 
 Made by :func:`snnlite.snn.encoding.analog`; the engines compute the first layer's current
 from :attr:`ConstantInput.value` once per run.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

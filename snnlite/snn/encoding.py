@@ -32,7 +32,9 @@ almost always an unscaled image (uint8 0-255), which would saturate every encode
 so it raises a ValueError pointing to :func:`snnlite.datasets.to_float`.
 
 Adding an encoder: write ``f(x, T, *, rng=None, ...)`` here (validate ``x`` with
-:func:`check_input`) and add it to :data:`ENCODERS`.
+:func:`snnlite._validate.check_input`) and add it to :data:`ENCODERS`.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -42,86 +44,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from snnlite.nn.init import as_rng
+from snnlite._validate import as_rng, check_input, check_int, check_steps
 from snnlite.snn.constant_input import ConstantInput
 from snnlite.snn.events import events_to_dense, pack_events, poisson_process_draws
 from snnlite.snn.fast_bernoulli import draw_key, rate_p24
 from snnlite.snn.poisson_input import PoissonInput
 
-__all__ = ["ENCODERS", "RATE_CODES", "ConstantInput", "analog", "bernoulli", "check_input",
-           "check_int", "check_steps", "get_encoder", "latency", "poisson", "poisson_process",
-           "poisson_process_events", "poisson_stream", "regular"]
-
-
-def check_int(value, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int ``>= minimum``, or raise naming ``name``.
-
-    Integral floats (``8.0``) are accepted.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not a number (for example ``None`` or the string ``'8'``).
-    ValueError
-        If it is a bool, not a whole number, or below ``minimum``.
-    """
-    expected = f"an integer >= {minimum}"
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
-    whole = isinstance(value, numbers.Integral) or (np.isfinite(value) and int(value) == value)
-    if isinstance(value, bool) or not whole or value < minimum:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return int(value)
-
-
-def check_steps(T) -> int:
-    """Return the number of steps ``T`` as an int >= 1 (see :func:`check_int`)."""
-    return check_int(T, "T", 1)
-
-
-def check_input(x, name: str = "x", *, min_ndim: int = 1) -> np.ndarray:
-    """Return ``x`` as a finite real array with a batch axis, or raise naming ``name``.
-
-    Parameters
-    ----------
-    x : array_like
-        An input batch ``(B, ...)`` (``min_ndim = 1``) or an encoded sequence ``(T, B, ...)``
-        (``min_ndim = 2``).
-    name : str
-        Used in the messages.
-
-    Raises
-    ------
-    TypeError
-        If ``x`` does not hold real numbers (strings, objects, complex numbers).
-    ValueError
-        If it has fewer than ``min_ndim`` axes, NaN or inf, or is an integer array with values
-        outside {-1, 0, 1} (an unscaled image: use :func:`snnlite.datasets.to_float`).
-    """
-    try:
-        x = np.asarray(x)
-    except ValueError as err:  # ragged nested lists
-        raise ValueError(f"{name} must be a rectangular array, got {err}") from None
-    if x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    if x.dtype.kind == "b":
-        x = x.astype(np.int8)  # 0 and 1, with the integer arithmetic encoders use
-    if x.ndim < min_ndim:
-        axes = "(B, ...)" if min_ndim == 1 else "(T, B, ...)"
-        raise ValueError(f"{name} must have shape {axes} with a batch axis, got shape {x.shape}")
-    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf ({np.count_nonzero(~np.isfinite(x))} "
-                         f"values); expected finite numbers")
-    if x.dtype.kind in "iu" and x.size and (x.min() < -1 or x.max() > 1):
-        raise ValueError(
-            f"{name} has integer dtype {x.dtype} with values in [{x.min()}, {x.max()}]: an "
-            f"unscaled image? Encoders expect real values (pixel intensities in [0, 1]); "
-            f"convert uint8 images with snnlite.datasets.to_float(images) (or x / 255)")
-    return x
+__all__ = ["ENCODERS", "RATE_CODES", "ConstantInput", "analog", "bernoulli", "get_encoder",
+           "latency", "poisson", "poisson_process", "poisson_process_events", "poisson_stream",
+           "regular"]
 
 
 def _check_rates(x, signed: bool, name: str = "x") -> np.ndarray:
-    """``x`` checked by :func:`check_input` and lying in [-1, 1] (signed) or [0, 1]."""
+    """``x`` checked by :func:`~snnlite._validate.check_input`, in [-1, 1] (signed) or [0, 1]."""
     x = check_input(x, name)
     if not x.size:
         return x
@@ -174,7 +109,7 @@ def analog(x, T: int, *, rng=None, t_in: int | None = None) -> ConstantInput:
     x = check_input(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
-    return ConstantInput(x, T, None if t_in is None else check_int(t_in, "t_in", 0))
+    return ConstantInput(x, T, None if t_in is None else check_int("t_in", t_in, 0))
 
 
 def poisson(x, T: int, *, rng=None, signed: bool = True, dtype=np.int8) -> np.ndarray:

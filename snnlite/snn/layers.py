@@ -12,6 +12,8 @@ A spiking layer's input current at step ``t`` is (B14 in its general form)::
 where ``s_in`` are the incoming spikes (or the analog input), ``a_in`` the amplitude of those
 spikes (set by the network from the layer below) and ``synapse`` any linear ``nn`` op without
 bias (``Linear``, ``Conv2d``, ``AvgPool2d``, ``Flatten``, or an ``nn.Sequential`` of them).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
 from .encoding import ConstantInput
 from .layer import Layer
-from .synapse_path import check_path, linear_current
+from .path_choice import check_path, linear_current
+from .synapse_paths import synaptic_current
 
 __all__ = ["SpikingLayer", "Reshape", "split_bias"]
 
@@ -84,7 +87,7 @@ class SpikingLayer(Layer):
     path : {"auto", "dense", "event"}
         How an ``nn.Linear`` synapse computes the current from spikes: one dense product, by
         adding the weight rows of the inputs that spiked, or the faster of the two for the
-        density of each chunk (:mod:`snnlite.snn.synapse_path`). Same spikes either way.
+        density of each chunk (:mod:`snnlite.snn.path_choice`). Same spikes either way.
 
     Attributes
     ----------
@@ -118,13 +121,11 @@ class SpikingLayer(Layer):
 
     # -- current -------------------------------------------------------------------------
     def _synaptic(self, x: np.ndarray, dtype) -> np.ndarray:
-        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)``."""
-        out = self.synapse.forward(x.astype(dtype, copy=False))
-        if self.in_amplitude != 1.0:
-            out *= out.dtype.type(self.in_amplitude)
-        return out
+        """``a_in * synapse(x)`` for a batch of rows ``x`` ``(R, ...)`` (the fastest path
+        for the input, :func:`~snnlite.snn.synapse_paths.synaptic_current`)."""
+        return synaptic_current(self.synapse, x, dtype, self.in_amplitude)
 
-    def current_seq(self, x, ctx) -> np.ndarray:
+    def current_seq(self, x, ctx, shared: bool = False) -> np.ndarray:
         """Input current for the steps of ``x`` (the chunk starting at ``ctx.t0``),
         ``(steps, B, ...)`` in the run's dtype.
 
@@ -132,10 +133,14 @@ class SpikingLayer(Layer):
         into current, ``a_in * synapse(x) + bias * 1[t < bias_steps]``: this is the hook for
         another way to compute ``synapse(x)`` (such as an event-driven path for spikes),
         which every layer built on :class:`SpikingLayer` (readouts, residual blocks) then
-        uses. The result must be a fresh, writable array: callers add into it.
+        uses. The result must be a fresh, writable array: callers add into it. Only with
+        ``shared`` (the layer's own scan, which only reads it), a constant current without
+        bias comes back as a read-only broadcast of one step (no ``steps`` copies).
         """
         if isinstance(x, ConstantInput):  # analog input: one synapse pass per run, not T
             once = ctx.cache(self, "constant_current", lambda: self._synaptic(x.value, ctx.dtype))
+            if shared and self.bias is None and x.steps_on == x.T:
+                return np.broadcast_to(once, (x.T,) + once.shape)
             current = np.zeros((x.T,) + once.shape, once.dtype)
             current[: x.steps_on] = once
         elif (current := linear_current(self, x, ctx)) is None:
@@ -184,7 +189,7 @@ class SpikingLayer(Layer):
         return spikes
 
     def forward_seq(self, x, ctx) -> np.ndarray:
-        return self.integrate_seq(self.current_seq(x, ctx), ctx)
+        return self.integrate_seq(self.current_seq(x, ctx, shared=True), ctx)
 
     def forward_step(self, x, t: int, ctx) -> np.ndarray:
         return self.integrate_step(self.current_step(x, t, ctx), t, ctx)

@@ -17,6 +17,8 @@ input and emits the change of the window maximum::
 ``|max_i a_i - max_i b_i| <= max_i |a_i - b_i|``, so ``|M(t) - M(t-1)| <= 1``, an integer.
 It is negative when the window's leading count drops (negative input spikes). Output spikes
 carry the amplitude of the input spikes (one threshold per layer).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations

@@ -20,17 +20,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from tqdm import tqdm
 
-from ..nn.init import as_rng
+from .._validate import as_rng, check_input, check_int, check_steps
 from .context import RunContext, SpikeCounts, count_spikes
-from .encoding import (
-    ENCODERS,
-    ConstantInput,
-    check_input,
-    check_int,
-    check_steps,
-    get_encoder,
-    poisson_stream,
-)
+from .encoding import ENCODERS, ConstantInput, get_encoder, poisson_stream
 from .layer import Layer
 from .poisson_input import PoissonInput
 from .result import SimulationResult
@@ -200,8 +192,8 @@ class SpikingNetwork:
         n, sample = (x.shape[0], x.shape[1:]) if encode else (x.shape[1], x.shape[2:])
         if n == 0:
             raise ValueError(f"x holds no samples (shape {x.shape}); expected at least one")
-        size = n if batch_size is None else check_int(batch_size, "batch_size")
-        chunk = None if chunk is None else check_int(chunk, "chunk")
+        size = n if batch_size is None else check_int("batch_size", batch_size)
+        chunk = None if chunk is None else check_int("chunk", chunk)
         probe = RunContext(1, dtype)
         h = np.zeros((1, 1, *sample), np.int8)
         try:

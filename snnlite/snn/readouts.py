@@ -12,6 +12,8 @@ its output.
   tie-break (QFFS output layer, spec §3.6).
 - :class:`StochMaxReadout`: the test-time stochmax score of a converted ``StochMax`` head from
   two accumulators (C7, spec §4.7; non-spiking).
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ..neurons.base import Neuron
 from ..nn.module import Module
 from ..nn.stochmax import EPS, log_keep
 from .layers import SpikingLayer, split_bias
-from .synapse_path import check_path
+from .path_choice import check_path
 
 __all__ = ["CountReadout", "LeakyReadout", "Readout", "StochMaxReadout"]
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from snnlite import nn
+from snnlite._validate import check_steps
 from snnlite.datasets import to_float
 from snnlite.learn.time_axis import Encoder, PoissonEncoder
 from snnlite.neurons import IF
@@ -26,7 +27,6 @@ from snnlite.snn import (
     poisson,
     regular,
 )
-from snnlite.snn.encoding import check_steps
 
 SPIKE_ENCODERS = ["poisson", "bernoulli", "regular", "latency"]
 
