@@ -22,6 +22,8 @@ Two event sources:
   chunk of steps are drawn with the encoder's SplitMix64 stream (so they are identical to
   :func:`~snnlite.snn.encoding.poisson`'s) and counted; the ``(T, B, n_in)`` tensor of the
   whole run is never stored: :func:`poisson_event_linear`.
+
+The spec labels cited here are explained in :mod:`snnlite.labels`.
 """
 
 from __future__ import annotations
