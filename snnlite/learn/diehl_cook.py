@@ -51,8 +51,8 @@ from snnlite._validate import as_rng
 from snnlite.learn.diehl_cook_kernel import DiehlCookParams, pre_trace_table, present
 from snnlite.learn.response_labels import ResponseLabels
 from snnlite.learn.stdp import normalize_columns
-from snnlite.snn.poisson_process import poisson_process_events
 from snnlite.snn.events import events_to_dense
+from snnlite.snn.poisson_process import poisson_process_events
 
 __all__ = ["DiehlCook", "DiehlCookParams"]
 
