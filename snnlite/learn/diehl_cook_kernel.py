@@ -317,7 +317,8 @@ def present(w, v_e, ge_e, gi_e, ref_e, theta, v_i, ge_i, ref_i, post1, post2, la
     last_pre : (n_input,) int64 array
         Global step of each input's last spike (very negative: never).
     ptr, idx : CSR input events (:mod:`snnlite.snn.events`, for example from the encoder
-        :func:`~snnlite.snn.poisson_process.poisson_process_events`); steps ``>= n_steps`` are ignored.
+        :func:`~snnlite.snn.poisson_process.poisson_process_events`); steps ``>= n_steps``
+        are ignored.
     n_steps : int
         Steps to simulate.
     n_count : int
