@@ -266,3 +266,9 @@ def test_run_bench_checks_repeats_before_running():
         run_bench(["W1"], repeats=1.5)
     with pytest.raises(ValueError, match=r"unknown workloads \['W9'\]"):
         run_bench(["W9"])
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_bad_jobs_is_one_line(capsys, jobs):
+    status = main(["reproduce", "zou-mnist", "--quick", "--seeds", "0", "--jobs", jobs])
+    _one_line_error(capsys, status, "--jobs")

@@ -45,12 +45,27 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validate import check_int
 from .registry import REGISTRY
 from .sweep_summary import summarize, summary_markdown
 from .sweep_worker import run_task
 
 __all__ = ["add_arguments", "make_tasks", "parse_grid_item", "parse_seeds", "requested",
            "run_from_args", "run_sweep"]
+
+
+def parse_jobs(text: str) -> int:
+    """``--jobs``: a whole number of worker processes >= 1.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        For anything else (``0``, ``-2``, ``two``).
+    """
+    try:
+        return check_int("--jobs", int(text) if text.lstrip("-").isdigit() else text)
+    except (TypeError, ValueError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -301,7 +316,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="also sweep these parameters, e.g. T=8,16,32 k=0,1 ("
                        + "; ".join(f"{n}: {', '.join(r.grid)}" for n, r in REGISTRY.items()
                                    if r.grid) + ")")
-    group.add_argument("--jobs", type=int, help="worker processes on this machine (joblib)")
+    group.add_argument("--jobs", type=parse_jobs, help="worker processes on this machine (joblib)")
     group.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="run the tasks on this Dask cluster")
 
