@@ -26,6 +26,12 @@ from snnlite.learn.bptt import Spiking
 from snnlite.neurons import IF, LIF, QFFS, AdaptiveLIF, BurstEncoder, DynamicThreshold, MultiSpikeIF
 from snnlite.neurons.adaptive_lif import adaptive_lif_step
 from snnlite.neurons.burst_encoder import burst_encoder_step
+from snnlite.neurons.diehl_cook import (
+    DiehlCookExcitatory,
+    DiehlCookInhibitory,
+    excitatory_step,
+    inhibitory_step,
+)
 from snnlite.neurons.dynamic_threshold import dynamic_threshold_step
 from snnlite.neurons.if_neuron import if_step
 from snnlite.neurons.lif import lif_step
@@ -45,7 +51,8 @@ class Model:
     the remaining arguments after the current (``neuron, state, n, dtype -> tuple``);
     ``scale`` is the integer-mode scale ``S`` (currents ``S I``, traces ``m / S``) or 1;
     ``after_step`` (``neuron, state, spikes of the step -> None``), if given, updates state
-    shared by several neurons once every neuron has taken the step.
+    shared by several neurons once every neuron has taken the step; ``excitatory_only``
+    feeds the model non-negative currents (a conductance that must not turn negative).
     """
 
     neuron: object
@@ -54,6 +61,7 @@ class Model:
     params: Callable
     scale: int = 1
     after_step: Callable | None = None
+    excitatory_only: bool = False
 
 
 def _if(nr, st, n, dt):
@@ -75,6 +83,14 @@ def _dt(nr, st, n, dt):
 
 def _multi(nr, st, n, dt):
     return dt(nr.threshold), nr.max_spikes
+
+
+def _dc_exc(nr, st, n, dt):
+    return nr.constants, nr.adaptive
+
+
+def _dc_inh(nr, st, n, dt):
+    return (nr.constants,)
 
 
 def _burst(nr, st, n, dt):
@@ -110,6 +126,12 @@ MODELS = {
                                                    scale=8), dynamic_threshold_step, ("m", "c"),
                                   _dt, scale=8),
     "MultiSpikeIF": Model(MultiSpikeIF(0.75, max_spikes=2), multispike_if_step, ("v",), _multi),
+    # Diehl & Cook conductance neurons (a current adds to ge, a negative one to gi), started
+    # close to their thresholds so that the 24 steps of 0.5 ms hold spikes
+    "DiehlCookExcitatory": Model(DiehlCookExcitatory(v_init=-60.0, adaptive=True),
+                                 excitatory_step, ("v", "ge", "gi", "ref", "theta"), _dc_exc),
+    "DiehlCookInhibitory": Model(DiehlCookInhibitory(v_init=-42.0), inhibitory_step,
+                                 ("v", "ge", "ref"), _dc_inh, excitatory_only=True),
     "BurstEncoder": Model(BurstEncoder(PER_CHANNEL, -PER_CHANNEL / 2, t_enc=6),
                           burst_encoder_step, ("m", "step"), _burst),
     "AdaptiveLIF": Model(AdaptiveLIF(0.75, 1.5, adapt=0.5, beta=0.5), adaptive_lif_step, ("v",),
@@ -154,6 +176,8 @@ def reference(model, current, dtype=np.float64):
 def case(request):
     model = MODELS[request.param]
     x, w = inputs()
+    if model.excitatory_only:
+        x, w = np.abs(x), np.abs(w)
     current = np.einsum("tbi,ni->tbn", x, w).reshape(T, B * N)
     return model, x, w, current, reference(model, current)
 
