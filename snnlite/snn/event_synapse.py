@@ -46,6 +46,12 @@ ROWS = 64
 _FAST = {"contract"}  # allow fused multiply-add; no reassociation (results stay deterministic)
 
 
+@njit(inline="always")
+def _base(i, n_out, j0):  # pragma: no cover - compiled
+    """Flat index of ``WT[i, j0]``, unsigned (no negative-index wrap code in the adds)."""
+    return np.uint64(i * n_out + j0)
+
+
 def _make_kernel(width: int):
     """The event kernel for output tiles of ``width`` columns (0: one tile of all columns).
 
@@ -53,7 +59,11 @@ def _make_kernel(width: int):
     (``n_out >= TILE``) get their own compiled copy, :data:`_kernel_tiles`; narrower ones use
     :data:`_kernel_narrow`. The row adds stay in the body of the parallel loop: compiled
     there they run ~1.5x faster than in a called function (measured; the parallel body's
-    arrays are known not to alias).
+    arrays are known not to alias). The accumulator lives in memory (L1), so the events
+    are added four at a time: one load and one store of ``acc`` per four weight rows. The
+    sum is still formed event after event, in input order, so the result is bit for bit
+    that of one event at a time (W1's 784 x 1000 layer: 62 -> 41 ms for 12 800 rows on two
+    cores; 2 or 8 events per pass were slower).
 
     Arguments: ``x (R, n_in)`` the spikes, ``WT (n_in, n_out)``, ``scale``, ``out (R, n_out)``
     and ``workers``: worker ``w`` takes the blocks of :data:`ROWS` rows ``w, w + workers,
@@ -89,11 +99,20 @@ def _make_kernel(width: int):
                     for k in range(rows):
                         for j in range(n):
                             acc[j] = 0
-                        for e in range(ptr[k], ptr[k + 1]):
-                            base = np.uint64(idx[e] * n_out + j0)  # unsigned: no wrap code
-                            v = val[e]
+                        e, end = ptr[k], ptr[k + 1]
+                        while e + 4 <= end:  # four events per pass over the tile
+                            b0, b1 = _base(idx[e], n_out, j0), _base(idx[e + 1], n_out, j0)
+                            b2, b3 = _base(idx[e + 2], n_out, j0), _base(idx[e + 3], n_out, j0)
+                            v0, v1, v2, v3 = val[e], val[e + 1], val[e + 2], val[e + 3]
+                            for j in range(n):  # left to right: the one-event-at-a-time sum
+                                u = np.uint64(j)
+                                acc[j] = (acc[j] + v0 * WTf[b0 + u] + v1 * WTf[b1 + u]
+                                          + v2 * WTf[b2 + u] + v3 * WTf[b3 + u])
+                            e += 4
+                        for e_last in range(e, end):  # the last 0-3 events
+                            b0, v0 = _base(idx[e_last], n_out, j0), val[e_last]
                             for j in range(n):
-                                acc[j] += v * WTf[base + np.uint64(j)]
+                                acc[j] += v0 * WTf[b0 + np.uint64(j)]
                         for j in range(n):
                             out[r0 + k, j0 + j] = acc[j] * scale
 
