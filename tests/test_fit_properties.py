@@ -196,3 +196,13 @@ def test_layer_sizes(make, a, b):
         assert not (_valid_batch(a) and b >= 1)  # a size follows the batch-size rule
         return
     assert layer.weight.data.shape[:2] == (b, a) and np.isfinite(layer.weight.data).all()
+
+
+def test_threshold_balancing_takes_a_whole_float_batch_size():
+    """Found by the property test above: ``batch_size=4.0`` passed the check but was kept as
+    a float, and ``range`` refused it; it must behave as ``batch_size=4``."""
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
+    x = np.random.default_rng(0).random((5, 4)).astype(np.float32)
+    whole = ThresholdBalancing(T=8, batch_size=4.0).fit(model, x).thresholds_
+    np.testing.assert_array_equal(whole, ThresholdBalancing(T=8, batch_size=4).fit(model, x)
+                                  .thresholds_)

@@ -77,8 +77,8 @@ class ThresholdBalancing:
     def __init__(self, T: int = 2000, percentile: float = 100.0, reset: str = "subtract",
                  chunk: int = 100, batch_size: int = 32, encoder="poisson", rng=0,
                  progress: bool = False):
-        for name, value in (("T", T), ("chunk", chunk), ("batch_size", batch_size)):
-            check_int(name, value)
+        T, chunk = check_int("T", T), check_int("chunk", chunk)
+        batch_size = check_int("batch_size", batch_size)  # 4.0 -> 4 (it is a range step)
         if not 0 < percentile <= 100:
             raise ValueError(f"percentile must be in (0, 100], got {percentile}")
         self.T, self.percentile, self.reset = T, percentile, reset

@@ -3,7 +3,7 @@
 A :class:`~snnlite.snn.layers.SpikingLayer` whose synapse is an ``nn.Linear`` has two ways to
 compute its current from spikes (DESIGN: "two synapse paths, one answer"): the dense product
 ``a_in * x @ W.T``, whose cost does not depend on the input, and the event path
-(:mod:`snnlite.snn.event_synapse`), whose cost grows with the number of non-zero inputs.
+(:mod:`snnlite.nn.event_linear`), whose cost grows with the number of non-zero inputs.
 ``path="auto"`` measures the density of each chunk of input (the fraction of non-zero entries;
 for a lazy Poisson input, its mean rate) and takes the event path below :func:`crossover`.
 Narrow layers keep the same rule: W1's 1000 -> 10 readout at 5 % density costs the same on
@@ -23,9 +23,10 @@ import os
 import numpy as np
 
 from .._jit import kernel_cache_dir
+from ..nn.event_linear import event_linear
 from ..nn.linear import Linear
 from .constant_input import ConstantInput
-from .event_synapse import event_linear, poisson_event_linear
+from .event_synapse import poisson_event_linear
 from .poisson_input import PoissonInput
 
 __all__ = ["DEFAULT_CROSSOVER", "PATHS", "check_path", "crossover", "crossover_file",

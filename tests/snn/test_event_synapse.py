@@ -11,15 +11,10 @@ from kernels import python
 
 from snnlite import nn
 from snnlite.neurons import IF, LIF
+from snnlite.nn.event_linear import TILE, _kernel_narrow, _kernel_tiles, event_linear
 from snnlite.snn import Readout, SpikingLayer, SpikingNetwork, poisson
 from snnlite.snn.encoding import poisson_stream
-from snnlite.snn.event_synapse import (
-    TILE,
-    _kernel_narrow,
-    _kernel_tiles,
-    event_linear,
-    poisson_event_linear,
-)
+from snnlite.snn.event_synapse import poisson_event_linear
 
 
 def integer_weights(n_in, n_out, dtype, seed=0):
@@ -72,7 +67,7 @@ def test_interpreted_kernel_equals_compiled(kernel):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_inner_loop_uses_vector_fused_multiply_adds(dtype):
     """The row adds, compiled afresh (cached code cannot be inspected), are fused
-    multiply-adds between ymm/zmm registers (the accumulator tile stays in registers)."""
+    multiply-adds between ymm/zmm registers (four weight rows per pass over the tile)."""
     kernel = numba.njit(parallel=True, fastmath={"contract"}, cache=False)(_kernel_tiles.py_func)
     x, WT = np.ones((2, 3), np.int8), np.ones((3, 2 * TILE), dtype)
     out = np.empty((2, 2 * TILE), dtype)
