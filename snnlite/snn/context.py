@@ -18,19 +18,24 @@ __all__ = ["RunContext", "SpikeCounts", "count_spikes"]
 
 @njit
 def _count_kernel(spikes, pos, neg, step_pos, step_neg):  # pragma: no cover - compiled
-    """One pass over ``spikes (T, B, N)`` int8: per-neuron and per-step +1/-1 totals."""
+    """One pass over ``spikes (T, B, N)`` int8: per-neuron and per-step +1/-1 totals.
+
+    Branch-free (``max(s, 0)``, ``max(-s, 0)``), so the inner loop vectorises: 1.4x faster
+    than testing the sign of each entry (W1's hidden layer). Splitting it over the cores was
+    slower (it is bound by reading the spikes).
+    """
     T, B, N = spikes.shape
     for t in range(T):
         sp, sn = 0, 0
         for b in range(B):
+            row = spikes[t, b]
             for i in range(N):
-                s = int(spikes[t, b, i])  # int: no int8 overflow in plain Python
-                if s > 0:
-                    pos[i] += s
-                    sp += s
-                elif s < 0:
-                    neg[i] -= s
-                    sn -= s
+                s = np.int64(row[i])  # int64: no int8 overflow
+                p, n = max(s, 0), max(-s, 0)
+                pos[i] += p
+                neg[i] += n
+                sp += p
+                sn += n
         step_pos[t] += sp
         step_neg[t] += sn
 

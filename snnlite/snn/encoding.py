@@ -167,7 +167,7 @@ def poisson_stream(x, T: int, *, rng=None, signed: bool = True) -> PoissonInput:
     p = np.abs(x).astype(np.float32 if x.dtype in (np.float16, np.float32) else np.float64)
     sign = np.sign(x).astype(np.int8) if signed else np.ones(x.shape, np.int8)
     return PoissonInput(draw_key(as_rng(rng)), rate_p24(p), np.ascontiguousarray(sign).ravel(),
-                        T, x.shape[1:])
+                        T, x.shape)
 
 
 bernoulli = poisson

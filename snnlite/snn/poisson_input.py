@@ -32,8 +32,8 @@ class PoissonInput:
         Value of a spike per element.
     T : int
         Steps in this window.
-    sample_shape : tuple of int
-        Shape of one sample (``n`` elements).
+    batch_shape : tuple of int
+        Shape of the encoded batch ``(B, ...)`` (``B * n`` elements).
     t0 : int
         Step index of the first step of this window in the whole run.
     counts : SpikeCounts, optional
@@ -49,10 +49,10 @@ class PoissonInput:
     """
 
     def __init__(self, key: np.uint64, p24: np.ndarray, sign: np.ndarray, T: int,
-                 sample_shape: tuple[int, ...], t0: int = 0, counts: SpikeCounts | None = None):
+                 batch_shape: tuple[int, ...], t0: int = 0, counts: SpikeCounts | None = None):
         self.key, self.p24, self.sign = key, p24, sign
-        self.T, self.t0, self.sample_shape, self.counts = T, t0, tuple(sample_shape), counts
-        self.batch = p24.size // max(1, int(np.prod(self.sample_shape)))
+        self.T, self.t0, self.counts = T, t0, counts
+        self.batch, self.sample_shape = batch_shape[0], tuple(batch_shape[1:])
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -73,8 +73,8 @@ class PoissonInput:
         """Steps ``start .. stop-1`` of this window (sharing the key and the counts)."""
         if not 0 <= start < stop <= self.T:
             raise IndexError(f"window [{start}, {stop}) out of range for T = {self.T}")
-        return PoissonInput(self.key, self.p24, self.sign, stop - start, self.sample_shape,
-                            self.t0 + start, self.counts)
+        return PoissonInput(self.key, self.p24, self.sign, stop - start,
+                            (self.batch, *self.sample_shape), self.t0 + start, self.counts)
 
     def materialize(self, dtype=np.int8, count: bool = True) -> np.ndarray:
         """The spikes ``(T, B, ...)`` of ``dtype``; counted into :attr:`counts` if ``count``."""

@@ -13,6 +13,7 @@ from snnlite.snn.encoding import (
     poisson,
     poisson_process,
     poisson_process_events,
+    poisson_stream,
     regular,
 )
 
@@ -172,3 +173,11 @@ def test_bad_arguments(encode):
         encode(0.5, 4)
     with pytest.raises(ValueError, match="NaN"):
         encode([[0.5, np.nan]], 4)
+
+
+def test_poisson_keeps_the_batch_of_empty_samples():
+    """Found by the boundary property test: samples with no element, ``x (1, 0)``, came back
+    as ``(T, 0, 0)`` (the batch was inferred by dividing by the sample size)."""
+    x = np.zeros((3, 0))
+    assert poisson(x, 2, rng=0).shape == (2, 3, 0)
+    assert poisson_stream(x, 2, rng=0).shape == (2, 3, 0)
