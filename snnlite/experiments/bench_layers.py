@@ -14,11 +14,12 @@ import time
 import numba
 import numpy as np
 
+from ..nn.event_linear import event_linear
 from ..nn.linear import Linear
 from ..snn.context import RunContext
 from ..snn.encoding import poisson_stream
 
-__all__ = ["best_time", "layer_costs", "format_layer"]
+__all__ = ["best_time", "event_kernel_rate", "format_layer", "layer_costs"]
 
 
 def best_time(fn, repeats: int) -> float:
@@ -75,6 +76,26 @@ def layer_costs(net, x: np.ndarray, T: int, rng: int, repeats: int) -> list[dict
         if layer.name in res.spikes:
             source, nnz = res.spikes[layer.name], res.counts[layer.name].total
     return out
+
+
+def event_kernel_rate(n_in: int = 784, n_out: int = 1000, density: float = 0.1,
+                      rows: int = 12_800, repeats: int = 3) -> dict:
+    """Synaptic events per second and core of the event kernel alone
+    (:func:`~snnlite.nn.event_linear.event_linear`) on fixed int8 spikes of ``density``.
+
+    The default is the issue's reference case: W1's 784 x 1000 layer at 10 % input density,
+    ``rows`` = T x batch = 100 x 128 (uniform random spikes, seed 0; float32 weights).
+    Returns a dict in the shape of :func:`layer_costs`'s entries (path ``"kernel"``).
+    """
+    rng = np.random.default_rng(0)
+    spikes = (rng.random((rows, n_in)) < density).astype(np.int8)
+    WT = rng.standard_normal((n_in, n_out)).astype(np.float32)
+    seconds = best_time(lambda: event_linear(spikes, WT), repeats)
+    events = int(np.count_nonzero(spikes)) * n_out
+    return {"name": "kernel", "shape": (n_in, n_out), "path": "event",
+            "density": np.count_nonzero(spikes) / spikes.size, "seconds": seconds,
+            "events_per_s_core": events / seconds / numba.get_num_threads(),
+            "of_floor": _product_time(rows, n_in, n_out, repeats) / seconds}
 
 
 def format_layer(r: dict) -> str:
