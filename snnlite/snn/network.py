@@ -287,8 +287,7 @@ class SpikingNetwork:
                 inputs = self._encode(part, T, encoder, rng, t_in)
             if not isinstance(inputs, (ConstantInput, PoissonInput)):
                 ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
-                count_spikes(inputs if inputs.dtype == np.int8 else
-                             np.sign(inputs).astype(np.int8), ctx.counts["input"])
+                count_spikes(inputs, ctx.counts["input"])  # floats: by sign
             out = self._run_layer(inputs, ctx, chunk or self._chunk_steps(widest, inputs, T)) \
                 if engine == "layer" else self._run_step(inputs, ctx)
             _check_finite(out, ctx, self._walk())

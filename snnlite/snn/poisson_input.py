@@ -81,8 +81,7 @@ class PoissonInput:
         out = spikes_from_key(self.key, self.p24, self.sign, self.T, dtype, self.t0)
         out = out.reshape(self.shape)
         if count and self.counts is not None:
-            count_spikes(out if out.dtype == np.int8 else out.astype(np.int8), self.counts,
-                         self.t0)
+            count_spikes(out, self.counts, self.t0)
         return out
 
     def __getitem__(self, key):

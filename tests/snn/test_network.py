@@ -209,3 +209,15 @@ def test_split_bias_does_not_modify_the_ann():
     assert lin.bias is not None and layer.synapse.bias is None
     np.testing.assert_array_equal(layer.bias, lin.bias.data)
     assert isinstance(analog(np.ones((1, 3)), 4), ConstantInput)
+
+
+def test_float_input_spikes_are_counted_by_their_sign_without_a_cast():
+    """Encoded float input (spikes times an amplitude, signed) counts as the int8 spikes do."""
+    net = SpikingNetwork([SpikingLayer(nn.Linear(6, 4, rng=0), IF())])
+    s = np.random.default_rng(1).choice(np.array([-1, 0, 0, 1], np.int8), (5, 3, 6))
+    as_int, as_float = (net.run(x, 5, encoder=None).counts["input"]
+                        for x in (s, s.astype(np.float32) * 0.5))
+    for name in ("pos", "neg", "step_pos", "step_neg"):
+        np.testing.assert_array_equal(getattr(as_float, name), getattr(as_int, name))
+    assert as_int.pos.sum() == np.count_nonzero(s == 1)
+    assert as_int.neg.sum() == np.count_nonzero(s == -1)
