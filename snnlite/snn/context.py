@@ -106,6 +106,9 @@ class RunContext:
     neurons : dict
         Layer name -> flat per-sample neuron indices to keep (all when absent).
 
+    weights : dict
+        Weight-derived arrays of :meth:`weight_view`, shared between the contexts of one run.
+
     Attributes
     ----------
     t0 : int
@@ -122,6 +125,7 @@ class RunContext:
     v: dict = field(default_factory=dict)
     v_pre: dict = field(default_factory=dict)
     t0: int = 0
+    weights: dict = field(default_factory=dict)
     _state: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
 
@@ -142,6 +146,16 @@ class RunContext:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
+
+    def weight_view(self, layer, name: str, compute):
+        """An array derived from ``layer``'s weights only (such as the input-major copy of
+        the event path), computed once per :meth:`SpikingNetwork.run` call: :attr:`weights`
+        is shared by the run's shape probe and all its batches (weights do not change
+        during a run)."""
+        key = (id(layer), name)
+        if key not in self.weights:
+            self.weights[key] = compute()
+        return self.weights[key]
 
     def trace_buffers(self, layer, shape: tuple[int, ...]
                       ) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -166,11 +166,12 @@ class SpikingNetwork:
 
     # -- simulation ----------------------------------------------------------------------
     def _check_run(self, x, T, encoder, t_in, record, neurons, engine, batch_size, chunk,
-                   dtype) -> tuple:
+                   dtype, weights: dict) -> tuple:
         """Validate :meth:`run`'s arguments (the public boundary); return them normalised.
 
         A one-sample, one-step probe run checks that the network accepts the per-sample shape
-        and gives every layer's size (for ``neurons`` and the chunk length).
+        and gives every layer's size (for ``neurons`` and the chunk length); the
+        weight-derived arrays it makes go into ``weights`` for the run itself.
         """
         T = check_steps(T)
         if engine not in ("layer", "step"):
@@ -194,7 +195,7 @@ class SpikingNetwork:
             raise ValueError(f"x holds no samples (shape {x.shape}); expected at least one")
         size = n if batch_size is None else check_int("batch_size", batch_size)
         chunk = None if chunk is None else check_int("chunk", chunk)
-        probe = RunContext(1, dtype)
+        probe = RunContext(1, dtype, weights=weights)
         h = np.zeros((1, 1, *sample), np.int8)
         try:
             for layer in self.layers:
@@ -269,14 +270,15 @@ class SpikingNetwork:
             ``x`` empty, of a shape the network does not accept, with NaN/inf, or an unscaled
             integer image; and when the simulation overflows (NaN/inf potentials or outputs).
         """
+        weights = {}  # weight-derived arrays, shared by the probe and every batch
         T, x, n, dtype, record, neurons, size, chunk, widest = self._check_run(
-            x, T, encoder, t_in, record, neurons, engine, batch_size, chunk, dtype)
+            x, T, encoder, t_in, record, neurons, engine, batch_size, chunk, dtype, weights)
         rng = as_rng(rng)
         parts = []
         for start in tqdm(range(0, n, size), desc="simulating", disable=not progress,
                           unit="batch"):
             part = x[:, start:start + size] if encoder is None else x[start:start + size]
-            ctx = RunContext(T, dtype, record, neurons)
+            ctx = RunContext(T, dtype, record, neurons, weights=weights)
             if encoder in ("poisson", "bernoulli") and engine == "layer" \
                     and hasattr(self.layers[0], "path"):  # drawn by the first layer's kernel
                 inputs = poisson_stream(part, T, rng=rng)

@@ -106,7 +106,7 @@ def linear_current(layer, x, ctx) -> np.ndarray | None:
         layer.path_log["dense"] += 1
         flat = layer._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
         return flat.reshape(x.shape[:2] + flat.shape[1:])
-    WT = ctx.cache(layer, "weights_input_major",
+    WT = ctx.weight_view(layer, "weights_input_major",
                    lambda: np.ascontiguousarray(layer.synapse.weight.data.T, dtype=ctx.dtype))
     layer.path_log["event"] += 1
     if isinstance(x, PoissonInput):

@@ -221,3 +221,19 @@ def test_float_input_spikes_are_counted_by_their_sign_without_a_cast():
         np.testing.assert_array_equal(getattr(as_float, name), getattr(as_int, name))
     assert as_int.pos.sum() == np.count_nonzero(s == 1)
     assert as_int.neg.sum() == np.count_nonzero(s == -1)
+
+
+def test_input_major_weights_are_made_once_per_run(monkeypatch):
+    """The shape probe and every batch of one run share the event path's weight copy."""
+    from snnlite.snn.context import RunContext
+    made = []
+    original = RunContext.weight_view
+
+    def counting(self, layer, name, compute):
+        return original(self, layer, name, lambda: made.append(name) or compute())
+
+    monkeypatch.setattr(RunContext, "weight_view", counting)
+    net = SpikingNetwork([SpikingLayer(nn.Linear(6, 5, rng=0), IF(), path="event"),
+                          SpikingLayer(nn.Linear(5, 3, rng=1), IF(), path="event")])
+    net.run(np.full((6, 6), 0.3), 4, "poisson", rng=0, batch_size=2)  # probe + 3 batches
+    assert made == ["weights_input_major"] * 2
