@@ -130,7 +130,7 @@ def plot_sweep(ax, rows: list[dict], name: str, label: str,
     for key, style in zip(PATHS, ("o-", "s-", "x--"), strict=True):
         ax.plot(xs, [r[key] for r in rows], style, label=f"first layer {key}")
     if crossover is not None:
-        ax.axvline(crossover, color="gray", ls=":", label=f"crossover {crossover:.2f}")
+        ax.axvline(crossover, color="gray", ls=":", label=f"measured crossover {crossover:.2f}")
     ax.set_xlabel(label)
     ax.set_ylabel("ms per sample")
     ax.grid(alpha=0.3)
