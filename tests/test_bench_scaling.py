@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 
 import snnlite.snn.path_choice as path_choice
+from snnlite import nn
 from snnlite.experiments import bench_scaling
 from snnlite.experiments.bench import w1_digits, w1_network
 from snnlite.experiments.bench_layers import format_layer, layer_costs
+from snnlite.neurons import LIF
+from snnlite.snn import SpikingLayer, SpikingNetwork
 
 
 def test_crossover_density_where_the_event_line_meets_the_dense_level():
@@ -51,6 +54,42 @@ def test_run_scaling_writes_tables_and_stores_the_crossover(tmp_path, monkeypatc
     for row in rows:
         if abs(row["density"] - stored) > 1e-6:
             assert row["auto_path"] == ("event" if row["density"] < stored else "dense")
+
+
+def test_time_per_sample_times_a_given_network_on_each_path(monkeypatch, stored_crossover):
+    monkeypatch.setattr(bench_scaling, "BLAS_SETTLE", 0.0)
+    monkeypatch.setenv("SNNLITE_EVENT_CROSSOVER", "0.3")
+    built = []
+
+    def small():
+        built.append(SpikingNetwork([SpikingLayer(nn.Linear(20, 8, rng=0), LIF())]))
+        return built[-1]
+
+    for density, expected in ((0.1, "event"), (0.6, "dense")):
+        built.clear()
+        ms = bench_scaling.time_per_sample(np.full((3, 20), density, np.float32), 4,
+                                           repeats=2, network=small)
+        assert [net.layers[0].path for net in built] == list(bench_scaling.PATHS)
+        assert ms["auto_path"] == expected  # the rule with the crossover in effect
+        assert all(ms[path] > 0 for path in bench_scaling.PATHS)
+
+
+def test_plot_sweep_draws_each_path_and_the_crossover():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [{"density": 0.1, "dense": 2.0, "event": 1.0, "auto": 1.1},
+            {"density": 0.5, "dense": 2.5, "event": 4.0, "auto": 2.6}]
+    fig, ax = plt.subplots()
+    bench_scaling.plot_sweep(ax, rows, "density", "input density", crossover=0.25)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == [
+        "first layer dense", "first layer event", "first layer auto", "measured crossover 0.25"]
+    assert [list(line.get_ydata()) for line in lines[:3]] == [[2.0, 2.5], [1.0, 4.0], [1.1, 2.6]]
+    assert list(lines[3].get_xdata()) == [0.25, 0.25] and ax.get_xlabel() == "input density"
+    plt.close(fig)
 
 
 def test_w1_layer_report_counts_events_of_the_digits():

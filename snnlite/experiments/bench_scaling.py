@@ -18,15 +18,18 @@ column is the automatic choice's time over the faster forced path (target: at mo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from ..snn.network import SpikingNetwork
 from ..snn.path_choice import store_crossover
 from .bench import w1_digits, w1_network
 from .report import write_report
 
-__all__ = ["DENSITIES", "STEPS", "BATCHES", "crossover_density", "run_scaling"]
+__all__ = ["DENSITIES", "STEPS", "BATCHES", "PATHS", "crossover_density", "plot_sweep",
+           "run_scaling", "time_per_sample"]
 
 DENSITIES = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 STEPS = (10, 25, 50, 100, 200)
@@ -52,14 +55,26 @@ def _run_settled(net, x: np.ndarray, T: int) -> float:
     return seconds
 
 
-def _per_sample(x: np.ndarray, T: int, paths, repeats: int) -> dict:
-    """Milliseconds per sample of W1 on ``x`` for ``T`` steps with its first layer on each of
-    ``paths``, timed interleaved (one run of each path per round, fastest of ``repeats``
-    rounds, after one warm-up each) so that a change of machine load hits all alike; and
-    ``"auto_path"``, the path the automatic choice took."""
+def time_per_sample(x: np.ndarray, T: int, paths=PATHS, repeats: int = 3,
+                    network: Callable[[], SpikingNetwork] = w1_network) -> dict:
+    """Milliseconds per sample of a network on Poisson input ``x`` for ``T`` steps with its
+    first layer on each of ``paths``, timed interleaved (one run of each path per round,
+    fastest of ``repeats`` rounds, after one warm-up each) so that a change of machine load
+    hits all alike; and ``"auto_path"``, the path the automatic choice took.
+
+    ``network()`` builds a fresh network (default: W1's, :func:`~.bench.w1_network`); one
+    is built per path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ms = time_per_sample(np.full((4, 784), 0.05, np.float32), 5, repeats=1)
+    >>> sorted(ms), ms["auto_path"] in ("dense", "event")
+    (['auto', 'auto_path', 'dense', 'event'], True)
+    """
     nets = {}
     for path in paths:
-        nets[path] = w1_network()
+        nets[path] = network()
         nets[path].layers[0].path = path
         _run_settled(nets[path], x, T)
     best = dict.fromkeys(paths, float("inf"))
@@ -92,7 +107,7 @@ def _sweep(name: str, values, make, repeats: int) -> list[dict]:
     rows = []
     for value in values:
         x, T = make(value)
-        row = {name: value, **_per_sample(x, T, PATHS, repeats)}
+        row = {name: value, **time_per_sample(x, T, PATHS, repeats)}
         row["auto_over_faster"] = row["auto"] / min(row["dense"], row["event"])
         rows.append(row)
     return rows
@@ -106,6 +121,21 @@ def _table(name: str, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot_sweep(ax, rows: list[dict], name: str, label: str,
+               crossover: float | None = None) -> None:
+    """Draw one sweep on ``ax``: ms per sample against ``row[name]`` for :data:`PATHS`
+    (rows as :func:`time_per_sample` returns them, plus the swept value ``name``), and a
+    dotted line at ``crossover`` if given."""
+    xs = [r[name] for r in rows]
+    for key, style in zip(PATHS, ("o-", "s-", "x--"), strict=True):
+        ax.plot(xs, [r[key] for r in rows], style, label=f"first layer {key}")
+    if crossover is not None:
+        ax.axvline(crossover, color="gray", ls=":", label=f"measured crossover {crossover:.2f}")
+    ax.set_xlabel(label)
+    ax.set_ylabel("ms per sample")
+    ax.grid(alpha=0.3)
+
+
 def _figure(sweeps: dict, crossover: float, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -113,14 +143,7 @@ def _figure(sweeps: dict, crossover: float, path: Path) -> None:
     for ax, (name, label) in zip(axes, [("density", "input density (Poisson rate)"),
                                         ("T", "steps T (MNIST digits)"),
                                         ("batch", "batch size (MNIST digits)")], strict=True):
-        rows = sweeps[name]
-        xs = [r[name] for r in rows]
-        for key, style in zip(PATHS, ("o-", "s-", "x--"), strict=True):
-            ax.plot(xs, [r[key] for r in rows], style, label=f"first layer {key}")
-        ax.set_xlabel(label)
-        ax.set_ylabel("ms per sample")
-        ax.grid(alpha=0.3)
-    axes[0].axvline(crossover, color="gray", ls=":", label=f"crossover {crossover:.2f}")
+        plot_sweep(ax, sweeps[name], name, label, crossover if name == "density" else None)
     axes[0].legend(fontsize=8)
     fig.suptitle("W1 (784-1000-10 LIF): time follows the synaptic events on the event path")
     fig.tight_layout()
@@ -134,7 +157,7 @@ def run_scaling(out: str | Path = "bench-scaling", repeats: int = 3) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     digits = w1_digits(max(BATCHES))
     uniform = lambda d: (np.full((DENSITY_B, 784), d, np.float32), DENSITY_T)  # noqa: E731
-    first = [_per_sample(*uniform(d), ("dense", "event"), repeats) for d in DENSITIES]
+    first = [time_per_sample(*uniform(d), ("dense", "event"), repeats) for d in DENSITIES]
     crossover = crossover_density(DENSITIES, [r["dense"] for r in first],
                                   [r["event"] for r in first])
     store_crossover(crossover)  # the automatic choice below (and in later runs) uses it
