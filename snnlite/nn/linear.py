@@ -34,12 +34,14 @@ class Linear(Module):
         (:func:`~snnlite.nn.event_linear.event_linear` and
         :func:`~snnlite.nn.event_weight_grad.event_weight_grad`, ``"event"``). ``"auto"``
         takes the event path only when all of these hold: the layer's input gradient is not
-        needed (:attr:`input_grad` is False: the layer reads data, as the first layer after a
-        spike encoder), ``x`` is a spike array (int8, or values all in {-1, 0, 1}) and its
-        density (non-zero fraction) is below :func:`~snnlite.nn.crossover.crossover`. So hidden
-        layers keep BLAS and their seeded training stays bit for bit what it was. The choice is
-        made by each forward pass; its backward pass follows it. Both paths compute the same
-        sums (in another order: equal up to rounding, exactly equal for integer data).
+        needed (:attr:`input_grad` set to False: the layer reads data, as ``learn.to_agd``
+        sets for the layer after its spike encoder; ``Sequential.backward`` switching it off
+        for the duration of a backward pass does not count), ``x`` is a spike array (int8, or
+        values all in {-1, 0, 1}) and its density (non-zero fraction) is below
+        :func:`~snnlite.nn.crossover.crossover`. So hidden layers keep BLAS and their seeded
+        training stays bit for bit what it was. The choice is made by each forward pass; its
+        backward pass follows it. Both paths compute the same sums (in another order: equal up
+        to rounding, exactly equal for integer data).
 
     Notes
     -----
