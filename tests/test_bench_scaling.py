@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+import snnlite.nn.crossover as crossover_store
 import snnlite.snn.path_choice as path_choice
 from snnlite import nn
 from snnlite.experiments import bench_scaling
@@ -25,10 +26,11 @@ def test_crossover_density_where_the_event_line_meets_the_dense_level():
 
 @pytest.fixture
 def stored_crossover(tmp_path, monkeypatch):
-    """Keep the user's stored crossover untouched: store into tmp_path."""
-    monkeypatch.setattr(path_choice, "crossover_file", lambda: tmp_path / "crossover.json")
+    """Keep the user's stored crossover untouched: store into tmp_path (the storage lives in
+    :mod:`snnlite.nn.crossover`; ``path_choice`` re-exports its functions)."""
+    monkeypatch.setattr(crossover_store, "crossover_file", lambda: tmp_path / "crossover.json")
     monkeypatch.delenv("SNNLITE_EVENT_CROSSOVER", raising=False)
-    monkeypatch.setattr(path_choice, "_measured", {})
+    monkeypatch.setattr(crossover_store, "_measured", {})
     return tmp_path / "crossover.json"
 
 
@@ -115,7 +117,7 @@ def _cores():
 
 def test_stored_crossover_is_read_back(stored_crossover):
     path_choice.store_crossover(0.123)
-    path_choice._measured.clear()
+    crossover_store._measured.clear()
     assert path_choice.crossover() == 0.123
     with pytest.raises(ValueError, match="crossover"):
         path_choice.store_crossover(1.5)
