@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads
 
+from .._blas import release_blas_threads
 from .._jit import njit, prange
 
 __all__ = ["ROWS", "TILE", "event_linear"]
@@ -145,6 +146,7 @@ def event_linear(x: np.ndarray, WT: np.ndarray, scale: float = 1.0) -> np.ndarra
     rows = x.shape[0]
     workers = max(1, min(get_num_threads(), (rows + ROWS - 1) // ROWS))
     kernel = _kernel_tiles if out.shape[1] >= TILE else _kernel_narrow
+    release_blas_threads()  # spinning BLAS workers would share the cores
     kernel(np.ascontiguousarray(x), np.ascontiguousarray(WT), WT.dtype.type(scale), out,
            workers)
     return out

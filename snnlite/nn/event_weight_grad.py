@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import get_num_threads
 
+from .._blas import release_blas_threads
 from .._jit import njit, prange
 
 __all__ = ["INPUTS", "ROWS", "event_weight_grad"]
@@ -114,6 +115,7 @@ def event_weight_grad(x: np.ndarray, grad: np.ndarray) -> np.ndarray:
         raise TypeError(f"grad must be a float array, got dtype {grad.dtype}")
     dWT = np.empty((x.shape[1], grad.shape[1]), dtype)
     tiles = (x.shape[1] + INPUTS - 1) // INPUTS
+    release_blas_threads()  # spinning BLAS workers would share the cores
     _kernel(np.ascontiguousarray(x), np.ascontiguousarray(grad, dtype=dtype), dWT,
             max(1, min(get_num_threads(), tiles)))
     return dWT
