@@ -155,6 +155,17 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
+def _without_input_grad(layer: Module, needed: bool, call):
+    """``call()`` with ``layer.input_grad`` False if its input gradient is not ``needed``."""
+    if needed or not layer.input_grad:
+        return call()
+    layer.input_grad = False
+    try:
+        return call()
+    finally:
+        layer.input_grad = True
+
+
 class Sequential(Module):
     """Layers applied one after the other.
 
@@ -174,8 +185,11 @@ class Sequential(Module):
         yield from ((str(i), layer) for i, layer in enumerate(self.layers))
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x, train)
+        """Forward through the layers. A layer whose input gradient nobody uses runs with
+        :attr:`input_grad` False, as in :meth:`backward` (an ``nn.Linear`` reading spikes
+        from an encoder may then take its event path)."""
+        for layer, needed in zip(self.layers, self._input_grads(), strict=True):
+            x = _without_input_grad(layer, needed, lambda: layer.forward(x, train))  # noqa: B023
         return x
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
@@ -185,16 +199,9 @@ class Sequential(Module):
         needed = self._input_grads()
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            if needed[i] or not layer.input_grad:
-                grad = layer.backward(grad)
-            elif not layer.parameters():  # neither it nor a layer before it has a parameter
-                return None
-            else:
-                layer.input_grad = False
-                try:
-                    grad = layer.backward(grad)
-                finally:
-                    layer.input_grad = True
+            if not needed[i] and layer.input_grad and not layer.parameters():
+                return None  # neither it nor a layer before it has a parameter
+            grad = _without_input_grad(layer, needed[i], lambda: layer.backward(grad))  # noqa: B023
         return grad
 
     def _input_grads(self) -> list[bool]:

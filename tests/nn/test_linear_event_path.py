@@ -164,15 +164,23 @@ def test_auto_takes_the_event_path_only_for_sparse_spikes_into_a_data_layer(monk
 
 
 def test_backward_follows_the_forward_choice():
-    """Sequential turns ``input_grad`` off during backward for the layer after an encoder; the
-    weight gradient still comes from the path its forward pass took (here: dense, BLAS)."""
-    model = nn.Sequential(PoissonEncoder(3, rng=0), nn.Linear(30, 8, rng=0))
+    """After an encoder, Sequential runs the Linear with ``input_grad`` off in forward and
+    backward: the forward pass takes the event path and the weight gradient comes from the
+    events too. As the first layer of a model whose input gradient is wanted it stays dense
+    (BLAS) in both passes."""
     x = np.random.default_rng(13).random((5, 30)).astype(np.float32) * 0.3
+    model = nn.Sequential(PoissonEncoder(3, rng=0), nn.Linear(30, 8, rng=0))
     out = model(x, train=True)
     lin, g = model[1], np.ones_like(out)
-    assert lin.last_path == "dense"
+    assert lin.last_path == "event" and lin.input_grad  # switched off only while it ran
     model.backward(g)
-    np.testing.assert_array_equal(lin.weight.grad, (lin._x.T @ g).T)
+    np.testing.assert_allclose(lin.weight.grad, (lin._x.T @ g).T, rtol=1e-5, atol=1e-6)
+    spikes_in = lin._x
+    dense = nn.Sequential(nn.Linear(30, 8, rng=0))
+    out = dense(spikes_in, train=True)
+    assert dense[0].last_path == "dense"
+    dense.backward(np.ones_like(out))
+    np.testing.assert_array_equal(dense[0].weight.grad, (spikes_in.T @ np.ones_like(out)).T)
 
 
 def test_unknown_path_is_refused():
