@@ -105,6 +105,9 @@ class RunContext:
         reset) and ``"v_pre"`` (membrane before the reset).
     neurons : dict
         Layer name -> flat per-sample neuron indices to keep (all when absent).
+    count : bool
+        Whether :meth:`observe` counts the spikes into :attr:`counts` (one extra pass over
+        each layer's spikes; ``SpikingNetwork.run(count=False)`` skips it).
 
     weights : dict
         Weight-derived arrays of :meth:`weight_view`, shared between the contexts of one run.
@@ -120,6 +123,7 @@ class RunContext:
     dtype: np.dtype
     record: dict = field(default_factory=dict)
     neurons: dict = field(default_factory=dict)
+    count: bool = True
     counts: dict = field(default_factory=dict)
     spikes: dict = field(default_factory=dict)
     v: dict = field(default_factory=dict)
@@ -189,9 +193,10 @@ class RunContext:
         step; None means the steps of the current chunk, starting at :attr:`t0`.
         """
         t = self.t0 if t is None else t
-        if layer.name not in self.counts:
-            self.counts[layer.name] = SpikeCounts.zeros(spikes.shape[2:], self.T)
-        count_spikes(spikes, self.counts[layer.name], t)
+        if self.count:
+            if layer.name not in self.counts:
+                self.counts[layer.name] = SpikeCounts.zeros(spikes.shape[2:], self.T)
+            count_spikes(spikes, self.counts[layer.name], t)
         wanted = self.record.get(layer.name, ())
         if "spikes" in wanted:
             self._store(self.spikes, layer, spikes, t)

@@ -216,7 +216,8 @@ class SpikingNetwork:
     def run(self, x: np.ndarray, T: int, encoder: str | Callable | None = "analog", *,
             t_in: int | None = None, record: dict | None = None, neurons: dict | None = None,
             engine: str = "layer", batch_size: int | None = None, chunk: int | None = None,
-            dtype=np.float32, rng=None, progress: bool = False) -> SimulationResult:
+            dtype=np.float32, rng=None, progress: bool = False,
+            count: bool = True) -> SimulationResult:
         """Simulate ``T`` steps on a batch of inputs.
 
         Parameters
@@ -257,6 +258,11 @@ class SpikingNetwork:
             Random source of stochastic encoders.
         progress : bool
             Show a progress bar over batches.
+        count : bool
+            Count the spikes of the input and of every layer into ``result.counts`` (one
+            pass over each layer's spikes per chunk). False skips this: ``result.counts`` is
+            then empty, and what needs it (``count_ops``, ``spikes_per_layer``) has nothing
+            to read. Outputs and recordings are the same either way.
 
         Returns
         -------
@@ -270,6 +276,8 @@ class SpikingNetwork:
             ``x`` empty, of a shape the network does not accept, with NaN/inf, or an unscaled
             integer image; and when the simulation overflows (NaN/inf potentials or outputs).
         """
+        if not isinstance(count, (bool, np.bool_)):
+            raise TypeError(f"count must be True or False, got {count!r}")
         weights = {}  # weight-derived arrays, shared by the probe and every batch
         T, x, n, dtype, record, neurons, size, chunk, widest = self._check_run(
             x, T, encoder, t_in, record, neurons, engine, batch_size, chunk, dtype, weights)
@@ -278,16 +286,17 @@ class SpikingNetwork:
         for start in tqdm(range(0, n, size), desc="simulating", disable=not progress,
                           unit="batch"):
             part = x[:, start:start + size] if encoder is None else x[start:start + size]
-            ctx = RunContext(T, dtype, record, neurons, weights=weights)
+            ctx = RunContext(T, dtype, record, neurons, count=count, weights=weights)
             if encoder in ("poisson", "bernoulli") and engine == "layer" \
                     and hasattr(self.layers[0], "path"):  # drawn by the first layer's kernel
                 inputs = poisson_stream(part, T, rng=rng)
-                inputs.counts = ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
+                if count:
+                    inputs.counts = ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
             elif encoder is None:
                 inputs = part
             else:
                 inputs = self._encode(part, T, encoder, rng, t_in)
-            if not isinstance(inputs, (ConstantInput, PoissonInput)):
+            if count and not isinstance(inputs, (ConstantInput, PoissonInput)):
                 ctx.counts["input"] = SpikeCounts.zeros(inputs.shape[2:], T)
                 count_spikes(inputs, ctx.counts["input"])  # floats: by sign
             out = self._run_layer(inputs, ctx, chunk or self._chunk_steps(widest, inputs, T)) \

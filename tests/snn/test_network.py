@@ -237,3 +237,21 @@ def test_input_major_weights_are_made_once_per_run(monkeypatch):
                           SpikingLayer(nn.Linear(5, 3, rng=1), IF(), path="event")])
     net.run(np.full((6, 6), 0.3), 4, "poisson", rng=0, batch_size=2)  # probe + 3 batches
     assert made == ["weights_input_major"] * 2
+
+
+@pytest.mark.parametrize("engine", ["layer", "step"])
+@pytest.mark.parametrize("encoder", ["poisson", "analog", None])
+def test_switching_counting_off_changes_nothing_else(engine, encoder):
+    net = SpikingNetwork([SpikingLayer(nn.Linear(12, 9, rng=0), LIF(alpha=0.9)),
+                          SpikingLayer(nn.Linear(9, 4, rng=1), IF())])
+    x = np.random.default_rng(2).random((5, 12)) * 0.6
+    if encoder is None:
+        x = (np.random.default_rng(3).random((6, 5, 12)) < 0.3).astype(np.int8)
+    runs = [net.run(x, 6, encoder, rng=4, engine=engine, record={"layer0": ("spikes", "v")},
+                    count=count) for count in (True, False)]
+    np.testing.assert_array_equal(runs[0].outputs, runs[1].outputs)
+    np.testing.assert_array_equal(runs[0].spikes["layer0"], runs[1].spikes["layer0"])
+    np.testing.assert_array_equal(runs[0].v["layer0"], runs[1].v["layer0"])
+    assert runs[0].counts["layer0"].total > 0 and runs[1].counts == {}
+    with pytest.raises(TypeError, match="count must be True or False"):
+        net.run(x, 6, encoder, count="no")
