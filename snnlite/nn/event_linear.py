@@ -28,7 +28,7 @@ from numba import get_num_threads
 from .._blas import release_blas_threads
 from .._jit import njit, prange
 
-__all__ = ["ROWS", "TILE", "event_linear"]
+__all__ = ["ROWS", "TILE", "event_linear", "make_kernel", "run_kernel", "store"]
 
 #: Output columns accumulated together (8 zmm / 16 ymm registers of float32).
 TILE = 128
@@ -45,8 +45,18 @@ def _base(i, n_out, j0):  # pragma: no cover - compiled
     return np.uint64(i * n_out + j0)
 
 
-def _make_kernel(width: int):
-    """The event kernel for output tiles of ``width`` columns (0: one tile of all columns).
+@njit(inline="always")
+def store(acc, lo, n, r, j0, args):  # pragma: no cover - compiled
+    """The plain epilogue: ``out[r, j0 + j] = scale * acc[j]`` for ``j`` in ``lo .. n-1``;
+    ``args = (out, scale)``."""
+    out, scale = args
+    for j in range(lo, n):
+        out[r, j0 + j] = acc[j] * scale
+
+
+def make_kernel(width: int, epilogue):
+    """The event kernel for output tiles of ``width`` columns (0: one tile of all columns),
+    handing each finished row tile to ``epilogue``.
 
     A constant width lets LLVM unroll a tile into vector registers, so wide layers
     (``n_out >= TILE``) get their own compiled copy, :data:`_kernel_tiles`; narrower ones use
@@ -58,62 +68,77 @@ def _make_kernel(width: int):
     that of one event at a time (W1's 784 x 1000 layer: 62 -> 41 ms for 12 800 rows on two
     cores; 2 or 8 events per pass were slower).
 
-    Arguments: ``x (R, n_in)`` the spikes, ``WT (n_in, n_out)``, ``scale``, ``out (R, n_out)``
-    and ``workers``: worker ``w`` takes the blocks of :data:`ROWS` rows ``w, w + workers,
-    ...`` and allocates its buffers once (a fresh allocation per block costs page faults).
+    Arguments: ``x (R, n_in)`` the spikes, ``WT (n_in, n_out)``, ``batch`` (``B``: the rows
+    are ``R / B`` steps of ``B`` samples), ``workers`` and the epilogue's ``args``. Worker
+    ``w`` takes the sample blocks ``w, w + workers, ...`` of :data:`ROWS` samples, step after
+    step, and allocates its buffers once (a fresh allocation per block costs page faults):
+    every row of a sample is finished by the same worker, in step order, so an epilogue may
+    advance a neuron state (:mod:`snnlite.snn.fused_scan`). ``epilogue(acc, lo, n, r, j0,
+    args)`` receives columns ``j0 + lo .. j0 + n - 1`` of row ``r`` (``lo > 0`` only for the
+    last tile, which overlaps the one before it).
     """
 
-    def kernel(x, WT, scale, out, workers):  # pragma: no cover - compiled
-        R, n_out = out.shape
-        n_in = WT.shape[0]
+    def kernel(x, WT, batch, workers, args):  # pragma: no cover - compiled
+        R, n_in = x.shape
+        n_out = WT.shape[1]
         n = width if width else n_out
         WTf = WT.ravel()
-        blocks = (R + ROWS - 1) // ROWS
+        steps, blocks = R // batch, (batch + ROWS - 1) // ROWS
         for w in prange(workers):
             ptr = np.empty(ROWS + 1, np.int64)
             idx = np.empty(ROWS * n_in, np.int64)
-            val = np.empty(ROWS * n_in, out.dtype)
-            acc = np.empty(n, out.dtype)
-            for blk in range(w, blocks, workers):
-                r0 = blk * ROWS
-                rows = min(R, r0 + ROWS) - r0
-                m = 0
-                for k in range(rows):  # 1. the events of each row, in input order
-                    ptr[k] = m
-                    x_row = x[r0 + k]
-                    for i in range(n_in):  # branch-free: write always, advance on a spike
-                        s = x_row[i]
-                        idx[m] = i
-                        val[m] = s
-                        m += s != 0
-                ptr[rows] = m
-                for tile in range((n_out + n - 1) // n):  # 2. add the rows, tile by tile
-                    j0 = min(tile * n, n_out - n)  # last tile overlaps: same values rewritten
-                    for k in range(rows):
-                        for j in range(n):
-                            acc[j] = 0
-                        e, end = ptr[k], ptr[k + 1]
-                        while e + 4 <= end:  # four events per pass over the tile
-                            b0, b1 = _base(idx[e], n_out, j0), _base(idx[e + 1], n_out, j0)
-                            b2, b3 = _base(idx[e + 2], n_out, j0), _base(idx[e + 3], n_out, j0)
-                            v0, v1, v2, v3 = val[e], val[e + 1], val[e + 2], val[e + 3]
-                            for j in range(n):  # left to right: the one-event-at-a-time sum
-                                u = np.uint64(j)
-                                acc[j] = (acc[j] + v0 * WTf[b0 + u] + v1 * WTf[b1 + u]
-                                          + v2 * WTf[b2 + u] + v3 * WTf[b3 + u])
-                            e += 4
-                        for e_last in range(e, end):  # the last 0-3 events
-                            b0, v0 = _base(idx[e_last], n_out, j0), val[e_last]
+            val = np.empty(ROWS * n_in, WT.dtype)
+            acc = np.empty(n, WT.dtype)
+            for t in range(steps):
+                for blk in range(w, blocks, workers):
+                    r0 = t * batch + blk * ROWS
+                    rows = min(batch - blk * ROWS, ROWS)
+                    m = 0
+                    for k in range(rows):  # 1. the events of each row, in input order
+                        ptr[k] = m
+                        x_row = x[r0 + k]
+                        for i in range(n_in):  # branch-free: write always, advance on a spike
+                            s = x_row[i]
+                            idx[m] = i
+                            val[m] = s
+                            m += s != 0
+                    ptr[rows] = m
+                    for tile in range((n_out + n - 1) // n):  # 2. add the rows, tile by tile
+                        j0 = min(tile * n, n_out - n)  # the last tile overlaps the one before
+                        for k in range(rows):
                             for j in range(n):
-                                acc[j] += v0 * WTf[b0 + np.uint64(j)]
-                        for j in range(n):
-                            out[r0 + k, j0 + j] = acc[j] * scale
+                                acc[j] = 0
+                            e, end = ptr[k], ptr[k + 1]
+                            while e + 4 <= end:  # four events per pass over the tile
+                                b0, b1 = _base(idx[e], n_out, j0), _base(idx[e + 1], n_out, j0)
+                                b2 = _base(idx[e + 2], n_out, j0)
+                                b3 = _base(idx[e + 3], n_out, j0)
+                                v0, v1, v2, v3 = val[e], val[e + 1], val[e + 2], val[e + 3]
+                                for j in range(n):  # left to right: one event at a time's sum
+                                    u = np.uint64(j)
+                                    acc[j] = (acc[j] + v0 * WTf[b0 + u] + v1 * WTf[b1 + u]
+                                              + v2 * WTf[b2 + u] + v3 * WTf[b3 + u])
+                                e += 4
+                            for e_last in range(e, end):  # the last 0-3 events
+                                b0, v0 = _base(idx[e_last], n_out, j0), val[e_last]
+                                for j in range(n):
+                                    acc[j] += v0 * WTf[b0 + np.uint64(j)]
+                            epilogue(acc, tile * n - j0, n, r0 + k, j0, args)
 
     return njit(parallel=True, fastmath=_FAST)(kernel)
 
 
-_kernel_tiles = _make_kernel(TILE)
-_kernel_narrow = _make_kernel(0)
+_kernel_tiles = make_kernel(TILE, store)
+_kernel_narrow = make_kernel(0, store)
+
+
+def run_kernel(x: np.ndarray, WT: np.ndarray, batch: int, tiles, narrow, args) -> None:
+    """Run ``tiles`` (``n_out >= TILE``) or ``narrow`` (a pair from :func:`make_kernel`) on
+    ``x (R, n_in)`` with ``batch`` samples per step, over the cores."""
+    release_blas_threads()  # spinning BLAS workers would share the cores
+    workers = max(1, min(get_num_threads(), (batch + ROWS - 1) // ROWS))
+    kernel = tiles if WT.shape[1] >= TILE else narrow
+    kernel(np.ascontiguousarray(x), WT, batch, workers, args)
 
 
 def event_linear(x: np.ndarray, WT: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -143,10 +168,7 @@ def event_linear(x: np.ndarray, WT: np.ndarray, scale: float = 1.0) -> np.ndarra
         raise ValueError(f"event_linear needs x (R, n_in) and WT (n_in, n_out), got shapes "
                          f"{x.shape} and {WT.shape}")
     out = np.empty((x.shape[0], WT.shape[1]), WT.dtype)
-    rows = x.shape[0]
-    workers = max(1, min(get_num_threads(), (rows + ROWS - 1) // ROWS))
-    kernel = _kernel_tiles if out.shape[1] >= TILE else _kernel_narrow
-    release_blas_threads()  # spinning BLAS workers would share the cores
-    kernel(np.ascontiguousarray(x), np.ascontiguousarray(WT), WT.dtype.type(scale), out,
-           workers)
+    WT = np.ascontiguousarray(WT)
+    run_kernel(x, WT, max(1, x.shape[0]), _kernel_tiles, _kernel_narrow,
+               (out, WT.dtype.type(scale)))
     return out

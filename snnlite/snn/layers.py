@@ -26,6 +26,7 @@ import numpy as np
 from ..neurons.base import Neuron
 from ..nn.module import Module, Sequential
 from .encoding import ConstantInput
+from .fused_scan import fused_event_scan
 from .layer import Layer
 from .path_choice import check_path, linear_current
 from .synapse_paths import synaptic_current
@@ -189,7 +190,12 @@ class SpikingLayer(Layer):
         return spikes
 
     def forward_seq(self, x, ctx) -> np.ndarray:
-        return self.integrate_seq(self.current_seq(x, ctx, shared=True), ctx)
+        """Spikes of the chunk ``x``: synapse and neurons in one pass where that applies
+        (:func:`~snnlite.snn.fused_scan.fused_event_scan`), else current, then scan."""
+        spikes = fused_event_scan(self, x, ctx)
+        if spikes is None:
+            spikes = self.integrate_seq(self.current_seq(x, ctx, shared=True), ctx)
+        return spikes
 
     def forward_step(self, x, t: int, ctx) -> np.ndarray:
         return self.integrate_step(self.current_step(x, t, ctx), t, ctx)

@@ -34,13 +34,30 @@ from .event_synapse import poisson_event_linear
 from .poisson_input import PoissonInput
 
 __all__ = ["DEFAULT_CROSSOVER", "PATHS", "check_path", "crossover", "crossover_file",
-           "linear_current", "store_crossover"]
+           "input_major", "linear_current", "store_crossover", "takes_event_path"]
 
 
 def _density(x) -> float:
     if isinstance(x, PoissonInput):
         return x.rate
     return np.count_nonzero(x) / x.size if x.size else 0.0
+
+
+def takes_event_path(layer, x) -> bool:
+    """Whether ``layer`` computes its current from ``x`` on the event path (its ``path``,
+    and for ``"auto"`` the density of ``x`` against :func:`crossover`)."""
+    if isinstance(x, ConstantInput) or not isinstance(layer.synapse, Linear):
+        return False
+    if layer.path == "auto":
+        return _density(x) < crossover()
+    return layer.path == "event"
+
+
+def input_major(layer, ctx) -> np.ndarray:
+    """``layer``'s weights transposed to input-major ``(n_in, n_out)`` in the run's dtype,
+    made once per run (:meth:`~snnlite.snn.context.RunContext.weight_view`)."""
+    return ctx.weight_view(layer, "weights_input_major", lambda: np.ascontiguousarray(
+        layer.synapse.weight.data.T, dtype=ctx.dtype))
 
 
 def linear_current(layer, x, ctx) -> np.ndarray | None:
@@ -52,13 +69,10 @@ def linear_current(layer, x, ctx) -> np.ndarray | None:
     caller gets ``None`` only for plain arrays; for a Poisson input it then returns the dense
     current itself.
     """
-    path = layer.path
     linear = isinstance(layer.synapse, Linear)
     if isinstance(x, ConstantInput) or (not linear and not isinstance(x, PoissonInput)):
         return None
-    if path == "auto" and linear:
-        path = "event" if _density(x) < crossover() else "dense"
-    if not linear or path == "dense":
+    if not takes_event_path(layer, x):
         if not isinstance(x, PoissonInput):
             layer.path_log["dense"] += 1
             return None
@@ -66,8 +80,7 @@ def linear_current(layer, x, ctx) -> np.ndarray | None:
         layer.path_log["dense"] += 1
         flat = layer._synaptic(x.reshape((-1,) + x.shape[2:]), ctx.dtype)
         return flat.reshape(x.shape[:2] + flat.shape[1:])
-    WT = ctx.weight_view(layer, "weights_input_major",
-                   lambda: np.ascontiguousarray(layer.synapse.weight.data.T, dtype=ctx.dtype))
+    WT = input_major(layer, ctx)
     layer.path_log["event"] += 1
     if isinstance(x, PoissonInput):
         return poisson_event_linear(x, WT, layer.in_amplitude, x.counts)

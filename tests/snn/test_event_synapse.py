@@ -48,7 +48,7 @@ def test_event_linear_rejects_mismatched_shapes():
 
 
 def kernel_args(x, WT, out):
-    return x, WT, WT.dtype.type(1), out, 2
+    return x, WT, len(x), 2, (out, WT.dtype.type(1))
 
 
 @pytest.mark.parametrize("kernel", [_kernel_tiles, _kernel_narrow])
