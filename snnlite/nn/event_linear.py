@@ -28,7 +28,7 @@ from numba import get_num_threads
 from .._blas import release_blas_threads
 from .._jit import njit, prange
 
-__all__ = ["ROWS", "TILE", "event_linear", "make_kernel", "run_kernel", "store"]
+__all__ = ["ROWS", "TILE", "event_linear", "flat_index", "make_kernel", "run_kernel", "store"]
 
 #: Output columns accumulated together (8 zmm / 16 ymm registers of float32).
 TILE = 128
@@ -40,9 +40,10 @@ _FAST = {"contract"}  # allow fused multiply-add; no reassociation (results stay
 
 
 @njit(inline="always")
-def _base(i, n_out, j0):  # pragma: no cover - compiled
-    """Flat index of ``WT[i, j0]``, unsigned (no negative-index wrap code in the adds)."""
-    return np.uint64(i * n_out + j0)
+def flat_index(row, width, col):  # pragma: no cover - compiled
+    """Flat index ``row * width + col`` of a C-contiguous 2-D array, unsigned (no
+    negative-index wrap code in the adds)."""
+    return np.uint64(row * width + col)
 
 
 @njit(inline="always")
@@ -110,9 +111,10 @@ def make_kernel(width: int, epilogue):
                                 acc[j] = 0
                             e, end = ptr[k], ptr[k + 1]
                             while e + 4 <= end:  # four events per pass over the tile
-                                b0, b1 = _base(idx[e], n_out, j0), _base(idx[e + 1], n_out, j0)
-                                b2 = _base(idx[e + 2], n_out, j0)
-                                b3 = _base(idx[e + 3], n_out, j0)
+                                b0 = flat_index(idx[e], n_out, j0)
+                                b1 = flat_index(idx[e + 1], n_out, j0)
+                                b2 = flat_index(idx[e + 2], n_out, j0)
+                                b3 = flat_index(idx[e + 3], n_out, j0)
                                 v0, v1, v2, v3 = val[e], val[e + 1], val[e + 2], val[e + 3]
                                 for j in range(n):  # left to right: one event at a time's sum
                                     u = np.uint64(j)
@@ -120,7 +122,7 @@ def make_kernel(width: int, epilogue):
                                               + v2 * WTf[b2 + u] + v3 * WTf[b3 + u])
                                 e += 4
                             for e_last in range(e, end):  # the last 0-3 events
-                                b0, v0 = _base(idx[e_last], n_out, j0), val[e_last]
+                                b0, v0 = flat_index(idx[e_last], n_out, j0), val[e_last]
                                 for j in range(n):
                                     acc[j] += v0 * WTf[b0 + np.uint64(j)]
                             epilogue(acc, tile * n - j0, n, r0 + k, j0, args)
@@ -135,6 +137,8 @@ _kernel_narrow = make_kernel(0, store)
 def run_kernel(x: np.ndarray, WT: np.ndarray, batch: int, tiles, narrow, args) -> None:
     """Run ``tiles`` (``n_out >= TILE``) or ``narrow`` (a pair from :func:`make_kernel`) on
     ``x (R, n_in)`` with ``batch`` samples per step, over the cores."""
+    if x.shape[0] % batch:
+        raise ValueError(f"{x.shape[0]} rows are not whole steps of batch {batch}")
     release_blas_threads()  # spinning BLAS workers would share the cores
     workers = max(1, min(get_num_threads(), (batch + ROWS - 1) // ROWS))
     kernel = tiles if WT.shape[1] >= TILE else narrow

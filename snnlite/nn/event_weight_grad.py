@@ -24,6 +24,7 @@ from numba import get_num_threads
 
 from .._blas import release_blas_threads
 from .._jit import njit, prange
+from .event_linear import flat_index
 
 __all__ = ["INPUTS", "ROWS", "event_weight_grad"]
 
@@ -33,12 +34,6 @@ INPUTS = 16
 ROWS = 64
 
 _FAST = {"contract"}  # fused multiply-add; no reassociation (results stay deterministic)
-
-
-@njit(inline="always")
-def _at(row, width, col):  # pragma: no cover - compiled
-    """Flat index ``row * width + col``, unsigned (no negative-index wrap code)."""
-    return np.uint64(row * width + col)
 
 
 @njit(parallel=True, fastmath=_FAST)
@@ -54,7 +49,7 @@ def _kernel(x, grad, dWT, workers):  # pragma: no cover - compiled
         val = np.empty(ROWS, dWT.dtype)
         for t in range(w, tiles, workers):
             for i in range(t * INPUTS, min(n_in, (t + 1) * INPUTS)):
-                d = _at(i, n_out, 0)
+                d = flat_index(i, n_out, 0)
                 for j in range(n_out):
                     df[d + np.uint64(j)] = 0
         for r0 in range(0, R, ROWS):
@@ -62,13 +57,13 @@ def _kernel(x, grad, dWT, workers):  # pragma: no cover - compiled
             for t in range(w, tiles, workers):
                 for i in range(t * INPUTS, min(n_in, (t + 1) * INPUTS)):
                     m = np.uint64(0)
-                    x0, g0 = _at(r0, n_in, i), _at(r0, n_out, 0)
+                    x0, g0 = flat_index(r0, n_in, i), flat_index(r0, n_out, 0)
                     for k in range(rows):  # branch-free: write always, advance on a spike
                         s = xf[x0 + np.uint64(k * n_in)]
                         row[m] = g0 + np.uint64(k * n_out)
                         val[m] = s
                         m += np.uint64(s != 0)
-                    d = _at(i, n_out, 0)
+                    d = flat_index(i, n_out, 0)
                     e = 0
                     while e + 4 <= m:  # four events per pass over dWT[i, :]
                         a, b, c, f = row[e], row[e + 1], row[e + 2], row[e + 3]

@@ -90,6 +90,14 @@ class SpikeCounts:
         return int(self.step_pos.sum() + self.step_neg.sum())
 
 
+def _memo(store: dict, layer, name: str, compute):
+    """``store[(layer, name)]``, made by ``compute()`` on first use."""
+    key = (id(layer), name)
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
 @dataclass
 class RunContext:
     """What one simulation of one batch accumulates (see the module docstring).
@@ -146,20 +154,14 @@ class RunContext:
 
     def cache(self, layer, name: str, compute):
         """A value computed once per run (for example a constant input current)."""
-        key = (id(layer), name)
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+        return _memo(self._cache, layer, name, compute)
 
     def weight_view(self, layer, name: str, compute):
         """An array derived from ``layer``'s weights only (such as the input-major copy of
         the event path), computed once per :meth:`SpikingNetwork.run` call: :attr:`weights`
         is shared by the run's shape probe and all its batches (weights do not change
         during a run)."""
-        key = (id(layer), name)
-        if key not in self.weights:
-            self.weights[key] = compute()
-        return self.weights[key]
+        return _memo(self.weights, layer, name, compute)
 
     def trace_buffers(self, layer, shape: tuple[int, ...]
                       ) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -187,3 +187,10 @@ def test_dense_path_and_materialised_input_agree_with_fused_dense():
 def test_path_must_be_known():
     with pytest.raises(ValueError, match="path must be one of"):
         SpikingLayer(nn.Linear(3, 2), IF(), path="sparse")
+
+
+def test_kernel_refuses_rows_that_are_not_whole_steps():
+    from snnlite.nn.event_linear import run_kernel
+    x, WT = np.zeros((10, 3), np.int8), np.zeros((3, 2))
+    with pytest.raises(ValueError, match="10 rows are not whole steps of batch 4"):
+        run_kernel(x, WT, 4, _kernel_tiles, _kernel_narrow, (np.empty((10, 2)), 1.0))
