@@ -14,20 +14,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.event_linear import event_linear
-from .context import SpikeCounts, count_spikes
 from .poisson_input import PoissonInput
 
 __all__ = ["poisson_event_linear"]
 
 
-def poisson_event_linear(source: PoissonInput, WT: np.ndarray, scale: float,
-                         counts: SpikeCounts | None) -> np.ndarray:
+def poisson_event_linear(source: PoissonInput, WT: np.ndarray, scale: float) -> np.ndarray:
     """The current of the steps of a lazy Poisson input, without the whole spike tensor.
 
     The steps of ``source`` (one chunk of the layer-major engine) are drawn into an int8
     buffer by the parallel SplitMix64 kernel (the same stream as :func:`~snnlite.snn.
-    encoding.poisson`), counted, and fed to :func:`event_linear`. (Drawing inside the event
-    kernel, row by row, was measured 1.5x slower: 133 vs 82 + 7 ms for W1's first layer.)
+    encoding.poisson`), counted into ``source.counts`` (if set), and fed to
+    :func:`event_linear`. (Drawing inside the event kernel, row by row, was measured 1.5x
+    slower: 133 vs 82 + 7 ms for W1's first layer.)
 
     Parameters
     ----------
@@ -37,15 +36,11 @@ def poisson_event_linear(source: PoissonInput, WT: np.ndarray, scale: float,
         Input-major weights; ``n_in`` = elements per sample of ``source``.
     scale : float
         Amplitude of the incoming spikes.
-    counts : SpikeCounts or None
-        Where the drawn input spikes are counted (per input and per step); None: not counted.
 
     Returns
     -------
     (T, B, n_out) array of ``WT.dtype``.
     """
-    spikes = source.materialize(count=False)
-    if counts is not None:
-        count_spikes(spikes, counts, source.t0)
+    spikes = source.materialize()
     flat = event_linear(spikes.reshape(source.T * source.batch, -1), WT, scale)
     return flat.reshape(source.T, source.batch, -1)

@@ -83,6 +83,6 @@ def linear_current(layer, x, ctx) -> np.ndarray | None:
     WT = input_major(layer, ctx)
     layer.path_log["event"] += 1
     if isinstance(x, PoissonInput):
-        return poisson_event_linear(x, WT, layer.in_amplitude, x.counts)
+        return poisson_event_linear(x, WT, layer.in_amplitude)
     flat = event_linear(x.reshape(-1, x.shape[-1]), WT, layer.in_amplitude)
     return flat.reshape(x.shape[:-1] + (WT.shape[1],))

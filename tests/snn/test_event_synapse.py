@@ -156,7 +156,9 @@ def test_poisson_event_linear_counts_and_current():
     from snnlite.snn.context import SpikeCounts, count_spikes
     counts, expected = SpikeCounts.zeros((40,), 7), SpikeCounts.zeros((40,), 7)
     WT = integer_weights(40, 130, np.float64)
-    current = poisson_event_linear(stream[2:7], WT, 1.0, counts)
+    window = stream[2:7]
+    window.counts = counts  # where the drawn spikes are counted
+    current = poisson_event_linear(window, WT, 1.0)
     spikes = stream.materialize(count=False)
     np.testing.assert_array_equal(current, spikes[2:7].astype(np.float64) @ WT)
     count_spikes(spikes[2:7], expected, 2)
