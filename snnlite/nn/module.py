@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -155,13 +156,16 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
-def _without_input_grad(layer: Module, needed: bool, call):
-    """``call()`` with ``layer.input_grad`` False if its input gradient is not ``needed``."""
+@contextmanager
+def _input_grad_unless(layer: Module, needed: bool):
+    """``layer.input_grad`` switched off inside the block if its input gradient is not
+    ``needed`` (and restored after it)."""
     if needed or not layer.input_grad:
-        return call()
+        yield
+        return
     layer.input_grad = False
     try:
-        return call()
+        yield
     finally:
         layer.input_grad = True
 
@@ -189,7 +193,8 @@ class Sequential(Module):
         :attr:`input_grad` False, as in :meth:`backward` (an ``nn.Linear`` reading spikes
         from an encoder may then take its event path)."""
         for layer, needed in zip(self.layers, self._input_grads(), strict=True):
-            x = _without_input_grad(layer, needed, lambda: layer.forward(x, train))  # noqa: B023
+            with _input_grad_unless(layer, needed):
+                x = layer.forward(x, train)
         return x
 
     def backward(self, grad: np.ndarray) -> np.ndarray | None:
@@ -201,7 +206,8 @@ class Sequential(Module):
             layer = self.layers[i]
             if not needed[i] and layer.input_grad and not layer.parameters():
                 return None  # neither it nor a layer before it has a parameter
-            grad = _without_input_grad(layer, needed[i], lambda: layer.backward(grad))  # noqa: B023
+            with _input_grad_unless(layer, needed[i]):
+                grad = layer.backward(grad)
         return grad
 
     def _input_grads(self) -> list[bool]:
